@@ -15,8 +15,11 @@ const (
 	upsertRelease = `INSERT INTO releases (component, version, minor, date, prerelease, url, source)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (component, version) DO UPDATE SET
-	minor = excluded.minor, date = excluded.date, prerelease = excluded.prerelease,
-	url = excluded.url, source = excluded.source`
+	minor = excluded.minor, prerelease = excluded.prerelease, source = excluded.source,
+	-- Sources know different facts of a release (GitHub its date, a changelog
+	-- only its version): one that does not know a fact keeps the stored one.
+	date = CASE WHEN excluded.date = '' THEN releases.date ELSE excluded.date END,
+	url = CASE WHEN excluded.url = '' THEN releases.url ELSE excluded.url END`
 
 	noteInsert = `INSERT INTO notes (component, version, note_key, minor, first_seen, kinds,
 	action_required, cves, pr, sigs, text, url, security)

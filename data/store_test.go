@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -782,5 +783,29 @@ func TestOpenFromEmptyFile(t *testing.T) {
 				t.Errorf("Apply on new store: %v", err)
 			}
 		})
+	}
+}
+
+func TestApplyKeepsKnownReleaseFacts(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "kd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	day := time.Date(2023, 6, 14, 0, 0, 0, 0, time.UTC)
+	if err := st.Apply(ctx, Update{Source: "github", At: day, Releases: []tracker.Release{{Component: "kubernetes", Version: "v1.27.3", Date: day, URL: "https://github.com/kubernetes/kubernetes/releases/tag/v1.27.3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A changelog knows the version only: it must not erase the date or URL.
+	if err := st.Apply(ctx, Update{Source: "changelog", At: day, Releases: []tracker.Release{{Component: "kubernetes", Version: "v1.27.3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := st.Releases(ctx, ReleaseFilter{Component: "kubernetes"})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("releases %v, %v", rs, err)
+	}
+	if !rs[0].Date.Equal(day) || rs[0].URL == "" {
+		t.Errorf("release lost facts: %+v", rs[0])
 	}
 }

@@ -220,23 +220,33 @@ func ParseSchedule(name string, b []byte) (Schedule, error) {
 // EndOfLife only, sorted by minor. An entry with a bad release, a final patch
 // of another minor, or a missing or bad date is left out and reported.
 func ParseEOL(name string, b []byte) ([]tracker.SupportWindow, error) {
+	s, err := ParseEOLSchedule(name, b)
+	return s.Windows, err
+}
+
+// ParseEOLSchedule is ParseEOL that also returns each ended minor's final
+// patch release as a Patch (without a date: eol.yaml gives none), so that a
+// minor's last release is known even when no release listing reached back
+// that far.
+func ParseEOLSchedule(name string, b []byte) (Schedule, error) {
 	var doc struct {
 		Branches []json.RawMessage `json:"branches"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("parse end-of-life list %s: %w", name, err)
+		return Schedule{}, fmt.Errorf("parse end-of-life list %s: %w", name, err)
 	}
 	if doc.Branches == nil {
-		return nil, fmt.Errorf("parse end-of-life list %s: no branches list", name)
+		return Schedule{}, fmt.Errorf("parse end-of-life list %s: no branches list", name)
 	}
 	var raw rawReleases
 	rawOK := rawDecode(b, &raw) && len(raw.Branches) == len(doc.Branches)
 	lines := newLineIndex(b, "branches", len(doc.Branches))
 
 	var (
-		out  []tracker.SupportWindow
-		errs []error
-		seen = map[tracker.Minor]bool{}
+		out    []tracker.SupportWindow
+		finals []tracker.Release
+		errs   []error
+		seen   = map[tracker.Minor]bool{}
 	)
 	for i, rawEntry := range doc.Branches {
 		start, _ := lines.entry(i)
@@ -258,8 +268,9 @@ func ParseEOL(name string, b []byte) ([]tracker.SupportWindow, error) {
 			fail(err)
 			continue
 		}
+		var finalRel tracker.Release
 		if final != "" {
-			if _, err := patch(m, final, ""); err != nil {
+			if finalRel, err = patch(m, final, ""); err != nil {
 				fail(fmt.Errorf("finalPatchRelease: %w", err))
 				continue
 			}
@@ -278,9 +289,13 @@ func ParseEOL(name string, b []byte) ([]tracker.SupportWindow, error) {
 		}
 		seen[m] = true
 		out = append(out, tracker.SupportWindow{Minor: m.String(), EndOfLife: eol})
+		if finalRel.Version != "" {
+			finals = append(finals, finalRel)
+		}
 	}
 	sortWindows(out)
-	return out, errors.Join(errs...)
+	sortReleases(finals)
+	return Schedule{Windows: out, Patches: finals}, errors.Join(errs...)
 }
 
 // MergeWindows combines windows from several sources (schedule.yaml and

@@ -308,3 +308,14 @@ func BenchmarkParseSchedule(b *testing.B) {
 		}
 	}
 }
+
+func TestParseEOLScheduleFinals(t *testing.T) {
+	b := []byte("branches:\n  - release: \"1.23\"\n    finalPatchRelease: \"1.23.17\"\n    endOfLifeDate: 2023-02-28\n  - release: \"1.22\"\n    endOfLifeDate: 2022-10-28\n")
+	s, err := ParseEOLSchedule("eol.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Windows) != 2 || len(s.Patches) != 1 || s.Patches[0].Version != "v1.23.17" || s.Patches[0].Component != "kubernetes" {
+		t.Errorf("got windows %+v patches %+v; want 2 windows and the final v1.23.17", s.Windows, s.Patches)
+	}
+}
