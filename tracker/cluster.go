@@ -33,3 +33,26 @@ type Node struct {
 	// Pool groups nodes for reporting (node pool / node group label), or "".
 	Pool string `json:"pool,omitempty"`
 }
+
+// SummarizeNodes condenses kubelet versions to oldest, newest and count, by
+// upstream core. Versions that do not parse are counted but not compared.
+func SummarizeNodes(nodes []Node) NodeSummary {
+	s := NodeSummary{Count: len(nodes)}
+	var lo, hi Version
+	for _, n := range nodes {
+		v, err := ParseVersion(n.KubeletVersion)
+		if err != nil {
+			continue
+		}
+		if lo.IsZero() || v.Compare(lo) < 0 {
+			lo = v
+		}
+		if hi.IsZero() || v.Compare(hi) > 0 {
+			hi = v
+		}
+	}
+	if !lo.IsZero() {
+		s.Min, s.Max = lo.String(), hi.String()
+	}
+	return s
+}

@@ -144,3 +144,14 @@ func FuzzParseVersion(f *testing.F) {
 		}
 	})
 }
+
+func TestSummarizeNodes(t *testing.T) {
+	got := SummarizeNodes([]Node{{KubeletVersion: "v1.24.3-eks-1"}, {KubeletVersion: "v1.23.9"}, {KubeletVersion: "bogus"}, {KubeletVersion: "v1.24.10"}})
+	want := NodeSummary{Min: "v1.23.9", Max: "v1.24.10", Count: 4}
+	if got != want {
+		t.Errorf("SummarizeNodes = %+v, want %+v", got, want)
+	}
+	if got := SummarizeNodes(nil); got != (NodeSummary{}) {
+		t.Errorf("no nodes: %+v", got)
+	}
+}
