@@ -49,3 +49,10 @@ func readFile(t testing.TB, path string) []byte {
 	}
 	return b
 }
+
+func writeTestFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -277,20 +277,17 @@ func prString(n tracker.Note) string {
 }
 
 // noteSummary is what a one-line view shows of a note: its text, or, for
-// notes from the offline snapshot (which carries no upstream prose), where to
-// read it.
+// notes from the offline snapshot (which carries no upstream prose), a word
+// on where the text comes from. Views show the PR beside it.
 func noteSummary(n tracker.Note) string {
-	if n.Text != "" {
+	const pending = "(text arrives with kubedrift sync)"
+	switch {
+	case n.Text != "":
 		return n.Text
+	case n.Security != nil && n.Security.ID != "":
+		return n.Security.ID + " " + pending
 	}
-	where := n.URL
-	if n.Security != nil && n.Security.ID != "" {
-		where = n.Security.ID
-	}
-	if where == "" {
-		return "(text arrives with kubedrift sync)"
-	}
-	return where + " (text arrives with kubedrift sync)"
+	return pending
 }
 
 func notesMarkdown(w io.Writer, notes []tracker.Note) error {

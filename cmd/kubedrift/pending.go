@@ -342,11 +342,7 @@ func severityText(c tracker.CVEExposure) string {
 
 func printStepNotes(w io.Writer, label string, notes []tracker.Note) {
 	for _, n := range notes {
-		text := noteSummary(n)
-		if n.Text == "" && n.PR != 0 {
-			text = "(" + kindsString(n) + "; text arrives with kubedrift sync)"
-		}
-		fmt.Fprintf(w, "     %-11s %-8s %s\n", label+":", prString(n), terminalSafe(text, 90))
+		fmt.Fprintf(w, "     %-11s %-8s %-22s %s\n", label+":", prString(n), kindsString(n), terminalSafe(noteSummary(n), 80))
 	}
 }
 
