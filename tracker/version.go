@@ -39,44 +39,108 @@ type Version struct {
 	Distribution string
 }
 
-var (
-	coreRe = regexp.MustCompile(`^v?(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})`)
-	preRe  = regexp.MustCompile(`^-((?:alpha|beta|rc)\.(?:0|[1-9][0-9]{0,8}))`)
-	// The suffix may only hold the characters semver allows in pre-release and
-	// build metadata, so that String() always produces something parseable.
-	suffixRe = regexp.MustCompile(`^(?:-[0-9A-Za-z.-]*[0-9A-Za-z]|)(?:\+[0-9A-Za-z.-]*[0-9A-Za-z])?$`)
-)
-
 // ParseVersion reads a version string such as "v1.25.4", "1.25.4",
 // "v1.25.0-rc.1", "v1.27.3-eks-a5565ad", "v1.27.4+k3s1" or "v1.28.6-1+openshift".
 // Surrounding white space is ignored. The error quotes the input.
+//
+// It is a hand-written scanner rather than a regular expression because it
+// runs for every node of every cluster on every report.
 func ParseVersion(s string) (Version, error) {
 	raw := s
 	s = strings.TrimSpace(s)
-	m := coreRe.FindStringSubmatch(s)
-	if m == nil {
+	v := Version{Raw: raw}
+	rest := strings.TrimPrefix(s, "v")
+	var ok bool
+	if v.Major, rest, ok = number(rest); ok && strings.HasPrefix(rest, ".") {
+		if v.Minor, rest, ok = number(rest[1:]); ok && strings.HasPrefix(rest, ".") {
+			v.Patch, rest, ok = number(rest[1:])
+		} else {
+			ok = false
+		}
+	} else {
+		ok = false
+	}
+	if !ok {
 		return Version{}, fmt.Errorf("invalid Kubernetes version %q: want vMAJOR.MINOR.PATCH", raw)
 	}
-	v := Version{Raw: raw}
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
-	v.Patch, _ = strconv.Atoi(m[3])
-	rest := s[len(m[0]):]
-	if p := preRe.FindStringSubmatch(rest); p != nil {
-		next := rest[len(p[0]):]
-		// "-rc.1" followed by more pre-release text ("-rc.1x") is not an
-		// upstream tag; leave it to the suffix.
-		if next == "" || next[0] == '+' || next[0] == '-' {
-			v.Pre = p[1]
-			rest = next
-		}
+	core := s[:len(s)-len(rest)]
+	if pre, next, found := upstreamPre(rest); found {
+		v.Pre, rest = pre, next
 	}
-	if !suffixRe.MatchString(rest) {
-		return Version{}, fmt.Errorf("invalid Kubernetes version %q: unexpected %q after %s", raw, rest, m[0])
+	if !validSuffix(rest) {
+		return Version{}, fmt.Errorf("invalid Kubernetes version %q: unexpected %q after %s", raw, rest, core)
 	}
 	v.Suffix = rest
 	v.Distribution = distributionOf(rest)
 	return v, nil
+}
+
+// number reads a semver numeric identifier (no leading zeros, at most nine
+// digits so it fits an int everywhere) from the start of s.
+func number(s string) (int, string, bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 9 || (i > 1 && s[0] == '0') {
+		return 0, s, false
+	}
+	n, _ := strconv.Atoi(s[:i])
+	return n, s[i:], true
+}
+
+// upstreamPre reads an upstream pre-release tag ("-rc.1") from the start of
+// rest. The tag must end the version or be followed by a suffix ('-' or '+');
+// "-rc.1x" is not upstream's and stays in the suffix.
+func upstreamPre(rest string) (pre, next string, ok bool) {
+	if !strings.HasPrefix(rest, "-") {
+		return "", rest, false
+	}
+	for _, tag := range []string{"alpha.", "beta.", "rc."} {
+		if !strings.HasPrefix(rest[1:], tag) {
+			continue
+		}
+		after := rest[1+len(tag):]
+		_, tail, ok := number(after)
+		if !ok || (tail != "" && tail[0] != '+' && tail[0] != '-') {
+			return "", rest, false
+		}
+		return rest[1 : len(rest)-len(tail)], tail, true
+	}
+	return "", rest, false
+}
+
+// validSuffix accepts what semver allows after the version core: an optional
+// "-" part and an optional "+" part, each of [0-9A-Za-z.-] ending in an
+// alphanumeric, so that String() always produces something parseable.
+func validSuffix(s string) bool {
+	if s == "" {
+		return true
+	}
+	pre, build, hasBuild := s, "", false
+	if i := strings.IndexByte(s, '+'); i >= 0 {
+		pre, build, hasBuild = s[:i], s[i+1:], true
+	}
+	if pre != "" && (pre[0] != '-' || !validIdentifiers(pre[1:])) {
+		return false
+	}
+	return !hasBuild || validIdentifiers(build)
+}
+
+func validIdentifiers(s string) bool {
+	if s == "" || !isAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) && s[i] != '.' && s[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // MustParseVersion is ParseVersion for constants in tests and tables; it panics

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -167,7 +170,7 @@ func driftMatches(d tracker.ClusterDrift, cond string) bool {
 func printPending(w io.Writer, format string, rep pendingReport, detail bool) error {
 	switch format {
 	case formatJSON:
-		return writeJSON(w, rep)
+		return writePendingJSON(w, rep)
 	case formatYAML:
 		return writeYAML(w, rep)
 	case formatMarkdown:
@@ -180,6 +183,39 @@ func printPending(w io.Writer, format string, rep pendingReport, detail bool) er
 		return nil
 	}
 	return pendingTable(w, rep, format == formatWide)
+}
+
+// writePendingJSON streams the report one cluster at a time: a fleet's report
+// runs to megabytes, and indenting it as one document costs more than
+// computing it. The bytes are those json.Encoder with a two-space indent
+// would write.
+func writePendingJSON(w io.Writer, rep pendingReport) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	at, err := json.Marshal(rep.GeneratedAt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"generated_at\": %s,\n  \"clusters\": [", at)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	for i, c := range rep.Clusters {
+		buf.Reset()
+		if err := enc.Encode(c); err != nil {
+			return fmt.Errorf("encode cluster %q: %w", c.Name, err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	if len(rep.Clusters) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
 }
 
 // pendingTable prints one line per cluster; the default columns fit in 120.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kubedrift/kubedrift/tracker"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -192,5 +194,21 @@ func TestPendingUsesStoredClusters(t *testing.T) {
 	_, stderr, code = runCLI(t, "pending", "--store", filepath.Join(t.TempDir(), "empty.db"))
 	if code != exitUsage || !strings.Contains(stderr, "no clusters") {
 		t.Errorf("empty store: exit %d stderr %q", code, stderr)
+	}
+}
+
+func TestWritePendingJSONMatchesEncoder(t *testing.T) {
+	for _, rep := range []pendingReport{
+		{GeneratedAt: "2023-06-15T00:00:00Z", Clusters: []tracker.ClusterDrift{}},
+		{GeneratedAt: "x", Clusters: []tracker.ClusterDrift{{Name: "a<b>&", Skew: []tracker.SkewViolation{}}, {Name: "b", Labels: map[string]string{"env": "prod"}}}},
+	} {
+		var got, want strings.Builder
+		if err := writePendingJSON(&got, rep); err != nil {
+			t.Fatal(err)
+		}
+		writeJSON(&want, rep)
+		if got.String() != want.String() {
+			t.Errorf("streamed JSON differs:\n%s", firstDiff(want.String(), got.String()))
+		}
 	}
 }

@@ -36,7 +36,7 @@ type cveServer struct {
 	failed atomic.Int64
 }
 
-func newCVEServer(t *testing.T, files map[string][]byte) *cveServer {
+func newCVEServer(t testing.TB, files map[string][]byte) *cveServer {
 	s := &cveServer{files: files}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -62,7 +62,7 @@ func newCVEServer(t *testing.T, files map[string][]byte) *cveServer {
 	return s
 }
 
-func zipDir(t *testing.T, dir string) []byte {
+func zipDir(t testing.TB, dir string) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	ents, err := os.ReadDir(dir)
@@ -103,7 +103,7 @@ type upstreamFake struct {
 // newUpstreamFake serves the real corpus: releases from releases.tsv, the real
 // 1.25 changelog (generated ones for other minors), the schedule, OSV records
 // and the CVE feed.
-func newUpstreamFake(t *testing.T) *upstreamFake {
+func newUpstreamFake(t testing.TB) *upstreamFake {
 	corpus := corpusDir(t)
 	rels, err := githubtest.ReleasesFromTSV(readFile(t, filepath.Join(corpus, "kubernetes", "releases.tsv")))
 	if err != nil {
@@ -146,7 +146,7 @@ type syncSummary struct {
 	RateLimitedUntil string `json:"rate_limited_until"`
 }
 
-func (f *upstreamFake) sync(t *testing.T, store string, extra ...string) (syncSummary, string, int) {
+func (f *upstreamFake) sync(t testing.TB, store string, extra ...string) (syncSummary, string, int) {
 	t.Helper()
 	args := append([]string{"sync", "--store", store}, f.args...)
 	out, errOut, code := runCLI(t, append(args, extra...)...)
