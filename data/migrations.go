@@ -136,6 +136,49 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_channel ON deliveries (channel, state);
 `,
+	// v4: batch deliveries. A channel receives one message per cycle holding
+	// many advisories, which v3's per-(advisory, channel) rows cannot
+	// represent, nor keep the exact payload to re-send after a crash. An
+	// outbox row is one batch for one channel, written before it is sent;
+	// outbox_items lists the advisory fingerprints it carries; delivered keeps
+	// the last fingerprint each channel accepted per advisory, for dedup. At
+	// most one pending row per (channel, batch_id), so enqueueing the same
+	// batch twice is harmless; delivered and failed rows stay as history.
+	`
+CREATE TABLE outbox (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	channel         TEXT NOT NULL,
+	batch_id        TEXT NOT NULL,
+	payload         TEXT NOT NULL,
+	state           TEXT NOT NULL DEFAULT 'pending'
+	                CHECK (state IN ('pending', 'delivered', 'failed')),
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	last_error      TEXT NOT NULL DEFAULT '',
+	created_at      TEXT NOT NULL,
+	updated_at      TEXT NOT NULL,
+	next_attempt_at TEXT NOT NULL DEFAULT '',
+	delivered_at    TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX outbox_pending_batch ON outbox (channel, batch_id) WHERE state = 'pending';
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
+CREATE INDEX outbox_updated ON outbox (updated_at);
+
+CREATE TABLE outbox_items (
+	delivery_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+	advisory_id TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	PRIMARY KEY (delivery_id, advisory_id)
+);
+
+CREATE TABLE delivered (
+	channel      TEXT NOT NULL,
+	advisory_id  TEXT NOT NULL,
+	fingerprint  TEXT NOT NULL,
+	delivered_at TEXT NOT NULL,
+	delivery_id  INTEGER NOT NULL,
+	PRIMARY KEY (channel, advisory_id)
+);
+`,
 }
 
 // latestSchema is the schema version this build creates and understands.
