@@ -103,7 +103,12 @@ type DeliveryReport struct {
 	Skipped int
 	// Problems has one line per failed attempt: channel, batch, error.
 	Problems []string
+	// Channels splits the counts per channel (for metrics).
+	Channels map[string]ChannelCounts
 }
+
+// ChannelCounts is one channel's share of a DeliveryReport.
+type ChannelCounts struct{ Delivered, Failed, Retries int }
 
 // DeliveryStatus is one delivery as `kubedrift status` shows it.
 type DeliveryStatus struct {
@@ -261,7 +266,11 @@ func (o *Outbox) Deliver(ctx context.Context) (DeliveryReport, error) {
 		wg.Go(func() { errs[i] = o.deliverChannel(ctx, n, ds, &locals[i]) })
 	}
 	wg.Wait()
-	for _, l := range locals {
+	for i, l := range locals {
+		if rep.Channels == nil {
+			rep.Channels = map[string]ChannelCounts{}
+		}
+		rep.Channels[names[i]] = ChannelCounts{Delivered: l.Delivered, Failed: l.Failed, Retries: l.Retries}
 		rep.Delivered += l.Delivered
 		rep.Failed += l.Failed
 		rep.Retries += l.Retries

@@ -262,7 +262,11 @@ func TestOutboxRetry(t *testing.T) {
 			if hook.calls() != tt.wantCalls {
 				t.Errorf("%d calls; want %d", hook.calls(), tt.wantCalls)
 			}
-			rep.Problems = nil
+			want := ChannelCounts{Delivered: tt.wantReport.Delivered, Failed: tt.wantReport.Failed, Retries: tt.wantReport.Retries}
+			if got := rep.Channels["hook"]; got != want || len(rep.Channels) != 1 {
+				t.Errorf("per-channel counts %+v; want hook: %+v", rep.Channels, want)
+			}
+			rep.Problems, rep.Channels = nil, nil
 			if fmt.Sprint(rep) != fmt.Sprint(tt.wantReport) {
 				t.Errorf("report %+v; want %+v", rep, tt.wantReport)
 			}
@@ -325,7 +329,7 @@ func TestOutboxRetryAfterBeyondMaxDelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep.Problems = nil
+		rep.Problems, rep.Channels = nil, nil
 		if hook.calls() != st.wantCalls || fmt.Sprint(rep) != fmt.Sprint(st.wantReport) {
 			t.Errorf("step %d: %d calls, report %+v; want %d, %+v", i, hook.calls(), rep, st.wantCalls, st.wantReport)
 		}
@@ -452,3 +456,4 @@ func TestOutboxAttemptTimeout(t *testing.T) {
 type notifierFunc func(context.Context, Batch) (bool, error)
 
 func (f notifierFunc) Notify(ctx context.Context, b Batch) (bool, error) { return f(ctx, b) }
+
