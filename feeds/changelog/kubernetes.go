@@ -146,7 +146,7 @@ func ParseKubernetes(name string, src []byte) (*Result, error) {
 		// About one listing per 400 bytes in real changelogs; avoids regrowing.
 		entries: make([]rawEntry, 0, len(src)/400+1),
 	}
-	doc := goldmark.New().Parser().Parse(text.NewReader(src))
+	doc := goldmark.New().Parser().Parse(text.NewReader(blankDownloads(src)))
 	inTOC := false
 	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
 		if hb, ok := n.(*ast.HTMLBlock); ok {
@@ -183,6 +183,58 @@ func ParseKubernetes(name string, src []byte) (*Result, error) {
 		return "https://github.com/kubernetes/kubernetes/pull/" + strconv.Itoa(pr)
 	})
 	return p.res, nil
+}
+
+// blankDownloads returns src with the bodies of the generated table of
+// contents and of "## Downloads for ..." sections (lists of anchors, tables of
+// hashes and links: of no use to kubedrift) replaced by spaces, so goldmark
+// skips them as blank lines. Offsets and line numbers stay those of src; the
+// TOC markers and the headings stay, so the AST still shows every section.
+// src is returned as is when it has neither.
+func blankDownloads(src []byte) []byte {
+	const heading = "## Downloads for "
+	const tocBegin, tocEnd = "BEGIN MUNGE: GENERATED_TOC", "END MUNGE: GENERATED_TOC"
+	if !bytes.Contains(src, []byte(heading)) && !bytes.Contains(src, []byte(tocBegin)) {
+		return src
+	}
+	out := bytes.Clone(src)
+	blanking, inTOC := false, false
+	for off := 0; off < len(out); {
+		end := bytes.IndexByte(out[off:], '\n')
+		if end < 0 {
+			end = len(out)
+		} else {
+			end += off
+		}
+		line := out[off:end]
+		switch {
+		case bytes.Contains(line, []byte(tocBegin)):
+			inTOC = !bytes.Contains(line, []byte(tocEnd))
+		case bytes.Contains(line, []byte(tocEnd)):
+			inTOC = false
+		case inTOC && (bytes.HasPrefix(line, []byte("# ")) || bytes.HasPrefix(line, []byte("## "))):
+			// An unclosed TOC: leave the rest for the parser to report.
+			inTOC = false
+		case inTOC:
+			blankLine(line)
+		case bytes.HasPrefix(line, []byte(heading)):
+			blanking = true
+		case bytes.HasPrefix(line, []byte("# ")) || bytes.HasPrefix(line, []byte("## ")):
+			blanking = false
+		case blanking:
+			blankLine(line)
+		}
+		off = end + 1
+	}
+	return out
+}
+
+func blankLine(line []byte) {
+	for i := range line {
+		if line[i] != '\r' {
+			line[i] = ' '
+		}
+	}
 }
 
 func (p *kparser) problem(n ast.Node, format string, args ...any) {

@@ -375,3 +375,24 @@ func checkInvariants(t testing.TB, res *Result) {
 		}
 	}
 }
+
+func TestBlankDownloads(t *testing.T) {
+	src := []byte("<!-- BEGIN MUNGE: GENERATED_TOC -->\n- [v1.30.0](#v1300)\n<!-- END MUNGE: GENERATED_TOC -->\n# v1.30.0\n\n## Downloads for v1.30.0\n\n### Source Code\n\nfilename | sha512 hash\n[k.tar.gz](https://dl.k8s.io/k.tar.gz) | `abc`\r\n\n## Changelog since v1.29.0\n\n- kept\n")
+	got := blankDownloads(src)
+	if len(got) != len(src) || bytes.Count(got, []byte("\n")) != bytes.Count(src, []byte("\n")) {
+		t.Fatal("blanking must keep offsets and line numbers")
+	}
+	for _, gone := range []string{"[v1.30.0](#v1300)", "### Source Code", "sha512", "dl.k8s.io"} {
+		if bytes.Contains(got, []byte(gone)) {
+			t.Errorf("%q not blanked", gone)
+		}
+	}
+	for _, kept := range []string{"BEGIN MUNGE", "END MUNGE", "# v1.30.0", "## Downloads for v1.30.0", "## Changelog since", "- kept", "\r\n"} {
+		if !bytes.Contains(got, []byte(kept)) {
+			t.Errorf("%q was blanked", kept)
+		}
+	}
+	if plain := []byte("# v1.30.0\n- note\n"); &blankDownloads(plain)[0] != &plain[0] {
+		t.Error("input without TOC or downloads should not be copied")
+	}
+}
