@@ -4,14 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/kubedrift/kubedrift/notify/email/mailpittest"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,172 +17,9 @@ import (
 	"github.com/kubedrift/kubedrift/notify"
 )
 
-// mailpit is a real SMTP server started for one test; the test reads what
-// arrived through its HTTP API.
-type mailpit struct {
-	smtpPort int
-	api      string
-}
-
-func mailpitBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "mailpit")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	t.Skip("mailpit not found in PATH or $(go env GOPATH)/bin; install it with: go install github.com/axllent/mailpit@v1.33.1")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startMailpit runs mailpit on free loopback ports with a temporary database
-// and waits until its API answers. Extra flags are appended.
-func startMailpit(t *testing.T, extra ...string) *mailpit {
-	t.Helper()
-	bin := mailpitBinary(t)
-	var lastErr error
-	// A free port can be taken between probing and binding; try again then.
-	for range 3 {
-		m := &mailpit{smtpPort: freePort(t)}
-		httpPort := freePort(t)
-		m.api = "http://127.0.0.1:" + strconv.Itoa(httpPort)
-		args := append([]string{
-			"--smtp", "127.0.0.1:" + strconv.Itoa(m.smtpPort),
-			"--listen", "127.0.0.1:" + strconv.Itoa(httpPort),
-			"--database", filepath.Join(t.TempDir(), "mailpit.db"),
-			"--disable-version-check", "--smtp-disable-rdns",
-		}, extra...)
-		cmd := exec.Command(bin, args...)
-		var logs strings.Builder
-		cmd.Stdout, cmd.Stderr = &lockedWriter{w: &logs}, &lockedWriter{w: &logs}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start mailpit: %v", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		if err := waitReady(m.api, exited); err != nil {
-			_ = cmd.Process.Kill()
-			<-exited
-			lastErr = fmt.Errorf("%w; mailpit output:\n%s", err, logs.String())
-			continue
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			<-exited
-		})
-		return m
-	}
-	t.Fatalf("mailpit did not start: %v", lastErr)
-	return nil
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func waitReady(api string, exited <-chan error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("mailpit exited: %v", err)
-		default:
-		}
-		resp, err := http.Get(api + "/api/v1/messages")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("mailpit API %s not ready", api)
-}
-
-type mpAddress struct {
-	Name    string
-	Address string
-}
-
-type mpMessage struct {
-	ID        string
-	MessageID string
-	From      mpAddress
-	To        []mpAddress
-	Subject   string
-	Date      time.Time
-	Username  string
-	Text      string
-	HTML      string
-}
-
-func (m *mailpit) getJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	resp, err := http.Get(m.api + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET %s: %s: %s", path, resp.Status, b)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: decode: %v", path, err)
-	}
-}
-
-// messages returns every stored message in full, keyed by subject.
-func (m *mailpit) messages(t *testing.T) map[string]mpMessage {
-	t.Helper()
-	var list struct {
-		Messages []struct{ ID, Subject string }
-	}
-	m.getJSON(t, "/api/v1/messages", &list)
-	out := map[string]mpMessage{}
-	for _, s := range list.Messages {
-		var msg mpMessage
-		m.getJSON(t, "/api/v1/message/"+s.ID, &msg)
-		out[msg.Subject] = msg
-	}
-	return out
-}
-
-func (m *mailpit) headers(t *testing.T, id string) map[string][]string {
-	t.Helper()
-	h := map[string][]string{}
-	m.getJSON(t, "/api/v1/message/"+id+"/headers", &h)
-	return h
-}
-
-func mailpitConfig(m *mailpit) Config {
+func mailpitConfig(m *mailpittest.Server) Config {
 	return Config{
-		Host: "127.0.0.1", Port: m.smtpPort, TLS: TLSNone,
+		Host: "127.0.0.1", Port: m.SMTPPort, TLS: TLSNone,
 		From:          "kubedrift <kubedrift@example.org>",
 		To:            []string{"platform@example.org", "Oncall Team <oncall@example.org>", "sre-lead@example.net"},
 		SubjectPrefix: "[drift-test]",
@@ -203,7 +35,7 @@ func normalize(s string) string {
 }
 
 func TestMailpitDelivery(t *testing.T) {
-	mp := startMailpit(t)
+	mp := mailpittest.Start(t)
 	cfg := mailpitConfig(mp)
 	n, err := New(cfg)
 	if err != nil {
@@ -223,7 +55,7 @@ func TestMailpitDelivery(t *testing.T) {
 
 	dsubj, dtext, dhtml, _ := renderDigest(d, cfg.SubjectPrefix)
 	bsubj, btext, bhtml, _ := renderBatch(b, cfg.SubjectPrefix)
-	got := mp.messages(t)
+	got := mp.Messages(t)
 	if len(got) != 2 {
 		t.Fatalf("mailpit holds %d messages, want 2: %v", len(got), slices.Collect(mapKeys(got)))
 	}
@@ -277,7 +109,7 @@ func TestMailpitDelivery(t *testing.T) {
 			if !strings.HasSuffix(msg.MessageID, "@example.org") || !strings.HasPrefix(msg.MessageID, "kubedrift.") {
 				t.Errorf("Message-ID = %q", msg.MessageID)
 			}
-			h := mp.headers(t, msg.ID)
+			h := mp.Headers(t, msg.ID)
 			if ct := strings.Join(h["Content-Type"], ""); !strings.HasPrefix(ct, "multipart/alternative") {
 				t.Errorf("Content-Type = %q, want multipart/alternative", ct)
 			}
@@ -288,7 +120,7 @@ func TestMailpitDelivery(t *testing.T) {
 	}
 }
 
-func mapKeys(m map[string]mpMessage) func(func(string) bool) {
+func mapKeys(m map[string]mailpittest.Message) func(func(string) bool) {
 	return func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -299,7 +131,7 @@ func mapKeys(m map[string]mpMessage) func(func(string) bool) {
 }
 
 func TestMailpitAuth(t *testing.T) {
-	mp := startMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	mp := mailpittest.Start(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
 	cfg := mailpitConfig(mp)
 	cfg.Username, cfg.Password = "kubedrift-bot", "s3cret-Pa55word"
 	n, err := New(cfg)
@@ -309,7 +141,7 @@ func TestMailpitAuth(t *testing.T) {
 	if retry, err := n.Notify(context.Background(), testBatch()); err != nil {
 		t.Fatalf("Notify with auth: retry=%v err=%v", retry, err)
 	}
-	got := mp.messages(t)
+	got := mp.Messages(t)
 	if len(got) != 1 {
 		t.Fatalf("mailpit holds %d messages, want 1", len(got))
 	}
@@ -322,7 +154,7 @@ func TestMailpitAuth(t *testing.T) {
 
 func TestMailpitRequiresStartTLS(t *testing.T) {
 	// The default mode refuses to send to a server that cannot encrypt.
-	mp := startMailpit(t)
+	mp := mailpittest.Start(t)
 	cfg := mailpitConfig(mp)
 	cfg.TLS = ""
 	n, err := New(cfg)
@@ -336,7 +168,7 @@ func TestMailpitRequiresStartTLS(t *testing.T) {
 	if !strings.Contains(err.Error(), "STARTTLS") {
 		t.Errorf("error %q does not say STARTTLS is missing", err)
 	}
-	if got := mp.messages(t); len(got) != 0 {
+	if got := mp.Messages(t); len(got) != 0 {
 		t.Errorf("%d messages delivered despite the failure", len(got))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/kubedrift/kubedrift/notify/email/mailpittest"
 	"math/big"
 	"net"
 	"os"
@@ -76,7 +77,7 @@ func TestMailpitTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			flags := append([]string{"--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-auth-accept-any"}, tc.flags...)
-			mp := startMailpit(t, flags...)
+			mp := mailpittest.Start(t, flags...)
 			cfg := mailpitConfig(mp)
 			cfg.TLS = tc.mode
 			cfg.Username, cfg.Password = "tls-bot", "tls-Secret-99"
@@ -88,7 +89,7 @@ func TestMailpitTLS(t *testing.T) {
 				n.rootCAs = pool
 			}
 			retry, err := n.SendDigest(context.Background(), testDigest())
-			got := mp.messages(t)
+			got := mp.Messages(t)
 			if !tc.wantOK {
 				if err == nil || retry {
 					t.Fatalf("retry=%v err=%v, want a permanent certificate error", retry, err)
