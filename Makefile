@@ -42,15 +42,18 @@ fuzz:
 	  done; \
 	done
 
-# The main job, offline, on the embedded data and the example fleet. The
-# embedded support windows come from upstream's 2023 release schedule, so the
-# report is judged as of mid-2023 and targets 1.27, the newest minor it covers.
-RUNFLAGS ?= --store $(RUNSTORE) --inventory examples/fleet.yaml --as-of 2023-06-15 --to 1.27
+# The main job, offline: one full cycle of the service (embedded data, the
+# example fleet, advisories printed to stdout, the digest rendered to
+# bin/digest-preview.html), then the pending upgrades it found. The embedded
+# release schedule is upstream's from 2023, so the table is also shown as of
+# mid-2023, when the fleet spans supported, maintenance and end-of-life minors.
 run: build
 	rm -f $(RUNSTORE) $(RUNSTORE)-wal $(RUNSTORE)-shm
-	$(BIN) pending $(RUNFLAGS)
+	$(BIN) serve --config examples/run.yaml --once --store $(RUNSTORE) --digest-preview bin/digest-preview.html
 	@echo
-	$(BIN) pending $(RUNFLAGS) --cluster prod-eu
+	$(BIN) pending --store $(RUNSTORE) --to 1.27 --as-of 2023-06-15
+	@echo
+	$(BIN) pending --store $(RUNSTORE) --to 1.27 --as-of 2023-06-15 --cluster prod-eu
 
 # Rebuild the offline snapshot compiled into the binary from the upstream corpus.
 snapshot:

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,18 +15,6 @@ import (
 	"github.com/kubedrift/kubedrift/data/snapshot"
 	"github.com/kubedrift/kubedrift/tracker"
 )
-
-// buildBinary compiles kubedrift once per benchmark, so figures include
-// process start as a user sees it.
-func buildBinary(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "kubedrift")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // BenchmarkPending1000 runs `kubedrift pending -o json` as a process over
 // 1,000 clusters recorded in the store (the service's last known state).
@@ -89,4 +79,37 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 	b.ReportMetric(float64(firstRequests), "first-sync-requests")
 	b.ReportMetric(float64(firstOK), "first-sync-github-200s")
 	b.ReportMetric(float64(fi.Size()+walSize)/1e6, "store-MB")
+}
+
+// BenchmarkServeOnce1000 runs one full offline service cycle (scan of a
+// 1,000-cluster inventory, evaluation, advisories to stdout) as a process and
+// reports its peak resident memory and duration.
+func BenchmarkServeOnce1000(b *testing.B) {
+	bin := buildBinary(b)
+	dir := b.TempDir()
+	var inv strings.Builder
+	inv.WriteString("clusters:\n")
+	versions := []string{"v1.23.6", "v1.24.3-eks-a5565ad", "v1.25.4+k3s1", "v1.26.5-gke.1200", "v1.27.3"}
+	for i := range 1000 {
+		v := versions[i%len(versions)]
+		fmt.Fprintf(&inv, "  - name: c%04d\n    version: %s\n    nodes:\n      - pool: p\n        version: %s\n        count: 10\n    labels: {env: prod}\n", i, v, v)
+	}
+	writeTestFile(b, filepath.Join(dir, "fleet.yaml"), inv.String())
+	writeTestFile(b, filepath.Join(dir, "kd.yaml"), "upstream: {offline: true}\nclusters: {inventory: [fleet.yaml]}\nadvisories: {target: \"1.27\"}\nchannels:\n  - {name: out, type: stdout}\n")
+	var maxRSS int64
+	var total time.Duration
+	for b.Loop() {
+		store := filepath.Join(b.TempDir(), "kd.db")
+		cmd := exec.Command(bin, "serve", "--once", "--config", filepath.Join(dir, "kd.yaml"), "--store", store, "--log-level", "error")
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("serve --once: %v\n%.2000s", err, out)
+		}
+		total += time.Since(start)
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
+			maxRSS = ru.Maxrss
+		}
+	}
+	b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/cycle")
 }

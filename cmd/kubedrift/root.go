@@ -40,6 +40,10 @@ the store from upstream.`,
 		newDataCmd(g),
 		newClustersCmd(g),
 		newPendingCmd(g),
+		newServeCmd(g),
+		newConfigCmd(),
+		newStatusCmd(g),
+		newDigestCmd(g),
 	)
 	return root
 }
