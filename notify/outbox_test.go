@@ -456,4 +456,3 @@ func TestOutboxAttemptTimeout(t *testing.T) {
 type notifierFunc func(context.Context, Batch) (bool, error)
 
 func (f notifierFunc) Notify(ctx context.Context, b Batch) (bool, error) { return f(ctx, b) }
-

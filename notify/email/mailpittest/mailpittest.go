@@ -188,4 +188,3 @@ func (m *Server) Headers(t testing.TB, id string) map[string][]string {
 	m.GetJSON(t, "/api/v1/message/"+id+"/headers", &h)
 	return h
 }
-
