@@ -225,18 +225,28 @@ func stepAdvisories(d ClusterDrift) []Advisory {
 		// The fingerprint uses the target minor, not the patch: a new patch
 		// release does not change what the step removes.
 		targetMinor := to.MinorVersion().String()
+		verdicts := stepVerdicts(d, st.To)
+		matched := map[int]bool{}
 		add := func(kind AdvisoryKind, sev Severity, n Note, what string) {
 			a := base(kind, d, noteSubject(n))
 			a.Severity = sev
 			a.Target = st.To
 			a.Title = fmt.Sprintf("%s: upgrading %s → %s %s (%s, in %s)", d.Name, st.From, st.To, what, subjectLabel(n), n.Version)
 			a.Detail = fmt.Sprintf("Kinds: %s.", joinKinds(n.Kinds))
+			facts := []string{targetMinor, n.Version}
+			// With evidence from the cluster, say what it means here: "3
+			// PodSecurityPolicies still exist; migrate before 1.25".
+			if v, ok := verdictFor(verdicts, n.PR); ok && kind == AdvisoryRemoval {
+				matched[n.PR] = true
+				a.Title, a.Severity, a.Detail = impactTitle(d, st, v, subjectLabel(n), a.Severity)
+				facts = append(facts, v.Status, v.Detail)
+			}
 			a.Notes = []Note{n}
 			if n.URL != "" {
 				a.Links = append(a.Links, n.URL)
 			}
 			a.Links = append(a.Links, st.Links...)
-			a.Fingerprint = fingerprint(a, targetMinor, n.Version)
+			a.Fingerprint = fingerprint(a, facts...)
 			out = append(out, a)
 		}
 		for _, n := range st.Removals {
@@ -245,11 +255,84 @@ func stepAdvisories(d ClusterDrift) []Advisory {
 		for _, n := range st.ActionRequired {
 			add(AdvisoryActionRequired, SeverityHigh, n, "has an urgent upgrade note")
 		}
+		// Blockers the step's notes do not carry (curated removals such as
+		// dockershim) still need saying.
+		for _, v := range verdicts {
+			if v.Status != StatusBlocker || (v.SourcePR > 0 && matched[v.SourcePR]) {
+				continue
+			}
+			a := base(AdvisoryRemoval, d, "removal-"+slug(v.Subject))
+			a.Target = st.To
+			a.Title, a.Severity, a.Detail = impactTitle(d, st, v, v.Subject, SeverityHigh)
+			a.Links = append(a.Links, st.Links...)
+			a.Fingerprint = fingerprint(a, targetMinor, v.Status, v.Detail)
+			out = append(out, a)
+		}
 		if to.MinorVersion() != cur.MinorVersion() {
 			break
 		}
 	}
 	return out
+}
+
+// stepVerdicts returns the impact verdicts of the step to version to.
+func stepVerdicts(d ClusterDrift, to string) []Verdict {
+	for _, sv := range d.Impact {
+		if sv.To == to {
+			return sv.Verdicts
+		}
+	}
+	return nil
+}
+
+// verdictFor picks the verdict of a removal note's PR, the most pressing
+// first when the note removes several things (blocker, unknown, clear).
+func verdictFor(vs []Verdict, pr int) (Verdict, bool) {
+	if pr == 0 {
+		return Verdict{}, false
+	}
+	best, found := Verdict{}, false
+	for _, v := range vs {
+		if v.SourcePR == pr && (!found || statusRank(v.Status) < statusRank(best.Status)) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+// impactTitle words a removal advisory from the cluster's evidence.
+func impactTitle(d ClusterDrift, st Step, v Verdict, label string, sev Severity) (string, Severity, string) {
+	switch v.Status {
+	case StatusBlocker:
+		detail := "Blocks the upgrade to " + st.To + "."
+		if len(v.Examples) > 0 {
+			detail += " For example: " + strings.Join(v.Examples, ", ") + "."
+		}
+		return fmt.Sprintf("%s: %s (%s)", d.Name, v.Detail, label), SeverityHigh, detail
+	case StatusClear:
+		return fmt.Sprintf("%s: upgrading %s → %s removes %s, not in use here (%s)", d.Name, st.From, st.To, v.Subject, label), SeverityLow, "Checked: " + v.Detail + "."
+	}
+	reason := v.Reason
+	if reason == "" {
+		reason = v.Detail
+	}
+	return fmt.Sprintf("%s: upgrading %s → %s removes %s; could not check whether it is in use (%s)", d.Name, st.From, st.To, v.Subject, label), sev, "Not checked: " + reason + "."
+}
+
+// slug makes an advisory subject from free text: lower case, [a-z0-9.-].
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }
 
 func subjectLabel(n Note) string {
@@ -338,7 +421,7 @@ func skewAdvisories(d ClusterDrift) []Advisory {
 	for _, s := range d.Skew {
 		a := base(AdvisorySkew, d, s.Kind)
 		a.Severity = SeverityHigh
-		a.Title = fmt.Sprintf("%s: %d nodes violate the version skew policy (%s)", d.Name, len(s.Nodes), s.Kind)
+		a.Title = fmt.Sprintf("%s: version skew policy violated by %s (%s)", d.Name, plural(len(s.Nodes), "node"), s.Kind)
 		a.Detail = s.Detail
 		a.Links = []string{"https://kubernetes.io/releases/version-skew-policy/"}
 		a.Fingerprint = fingerprint(a, strconv.Itoa(len(s.Nodes)))

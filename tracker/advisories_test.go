@@ -126,8 +126,8 @@ func TestAdvisoriesKinds(t *testing.T) {
 				{Kind: SkewKubeProxyNewer, Detail: "1 node: d", Nodes: []string{"d"}},
 			}}},
 			want: []wantAdv{
-				{"skew/edge/kube-proxy-newer-than-apiserver", SeverityHigh, "", "1 nodes violate"},
-				{"skew/edge/kubelet-too-old", SeverityHigh, "", "edge: 3 nodes violate the version skew policy (kubelet-too-old)"},
+				{"skew/edge/kube-proxy-newer-than-apiserver", SeverityHigh, "", "violated by 1 node"},
+				{"skew/edge/kubelet-too-old", SeverityHigh, "", "edge: version skew policy violated by 3 nodes (kubelet-too-old)"},
 			},
 		},
 		{
@@ -487,5 +487,38 @@ func BenchmarkAdvisories(b *testing.B) {
 		if got := Advisories(c, clusters, drifts, AdvisoryOptions{Now: driftNow, PreviouslyKnown: known}); len(got) < 7000 {
 			b.Fatalf("%d advisories", len(got))
 		}
+	}
+}
+
+func TestAdvisoriesSayWhatBlocks(t *testing.T) {
+	psp := Note{Component: "kubernetes", Version: "v1.25.0", PR: 109798, Kinds: []Kind{KindDeprecation, KindRemoval}, CVEs: []string{}}
+	d := ClusterDrift{Name: "prod", Version: "v1.24.17", Distribution: DistVanilla,
+		Path: []Step{{From: "v1.24.17", To: "v1.25.16", Removals: []Note{psp}}},
+		Impact: []StepVerdicts{{From: "v1.24.17", To: "v1.25.16", Verdicts: []Verdict{
+			{Subject: "policy/v1beta1 PodSecurityPolicy", Status: StatusBlocker, Detail: "3 PodSecurityPolicies still exist; migrate before 1.25", SourcePR: 109798, Examples: []string{"restricted"}},
+			{Subject: "dockershim", Status: StatusBlocker, Detail: "2 nodes run dockershim (docker://20.10.7); switch them before 1.24"},
+			{Subject: "in-tree flocker volume plugin", Status: StatusClear, Detail: "not used", SourcePR: 111618},
+		}}},
+	}
+	advs := stepAdvisories(d)
+	var titles []string
+	for _, a := range advs {
+		titles = append(titles, string(a.Severity)+" "+a.Title)
+	}
+	for _, want := range []string{
+		"high prod: 3 PodSecurityPolicies still exist; migrate before 1.25 (PR #109798)",
+		"high prod: 2 nodes run dockershim (docker://20.10.7); switch them before 1.24 (dockershim)",
+	} {
+		if !slices.Contains(titles, want) {
+			t.Errorf("missing %q in:\n%s", want, strings.Join(titles, "\n"))
+		}
+	}
+	// Without evidence the same note is the generic, medium advisory; the
+	// fingerprint differs, so gaining evidence re-posts it.
+	plain := d
+	plain.Impact = nil
+	a0, a1 := stepAdvisories(plain)[0], advs[0]
+	if a0.ID != a1.ID || a0.Fingerprint == a1.Fingerprint || a0.Severity != SeverityMedium {
+		t.Errorf("with and without evidence: ids %s/%s, fingerprints equal %v, severity %s", a0.ID, a1.ID, a0.Fingerprint == a1.Fingerprint, a0.Severity)
 	}
 }

@@ -44,7 +44,11 @@ type ClusterDrift struct {
 	Error string `json:"error"`
 	// Warnings are problems that leave the rest of the report valid: node
 	// versions that do not parse, an upgrade path that cannot be planned.
-	Warnings   []string          `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Impact holds, per upgrade step, whether each removal ahead is in use
+	// on this cluster (blocker), checked and unused (clear), or could not be
+	// checked (unknown). Set by the caller, which gathers the evidence.
+	Impact     []StepVerdicts    `json:"impact,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	Source     string            `json:"source,omitempty"`
 	ObservedAt time.Time         `json:"observed_at,omitzero"`

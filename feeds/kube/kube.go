@@ -226,40 +226,11 @@ func (k kubeconfig) read(ctx context.Context, name string, opt Options) (c track
 	c = tracker.Cluster{Name: name, Source: "kubeconfig:" + name}
 	defer func() { c.ObservedAt = opt.Now().UTC() }()
 
-	// client-go reports a dangling reference as "no configuration has been
-	// provided"; say which entry is missing instead.
-	kctx := k.raw.Contexts[name]
-	if _, ok := k.raw.Clusters[kctx.Cluster]; !ok {
-		c.Error = fmt.Sprintf("context %q: invalid kubeconfig entry: cluster %q is not defined (%s)", name, kctx.Cluster, k.files())
-		return c
-	}
-	if _, ok := k.raw.AuthInfos[kctx.AuthInfo]; kctx.AuthInfo != "" && !ok {
-		c.Error = fmt.Sprintf("context %q: invalid kubeconfig entry: user %q is not defined (%s)", name, kctx.AuthInfo, k.files())
-		return c
-	}
-	// The files were loaded once for all contexts; NewNonInteractiveClientConfig
-	// applies the same resolution as the deferred loader (auth providers, exec
-	// plugins, certificates, proxy) without re-reading them per context.
-	cc := clientcmd.NewNonInteractiveClientConfig(*k.raw, name, &clientcmd.ConfigOverrides{CurrentContext: name}, k.rules)
-	cfg, err := cc.ClientConfig()
+	cfg, secrets, err := k.restConfig(name, opt)
 	if err != nil {
-		c.Error = fmt.Sprintf("context %q: invalid kubeconfig entry: %s", name, redact(err.Error(), secretsOf(k.raw, name, nil)))
+		c.Error = strings.TrimPrefix(err.Error(), "kube: ")
 		return c
 	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.UserAgent = UserAgent
-	cfg.Timeout = opt.Timeout
-	cfg.QPS, cfg.Burst = clusterQPS, clusterBurst
-	if cfg.ExecProvider != nil {
-		// Plugins run for many clusters at once and must not fight over the
-		// terminal; one that insists on prompting fails with this message.
-		// Copied: the config is shared with the other contexts' goroutines.
-		ep := *cfg.ExecProvider
-		ep.StdinUnavailable = true
-		ep.StdinUnavailableMessage = "kubedrift reads clusters concurrently and cannot prompt; log in first (e.g. run kubectl once for this context)"
-		cfg.ExecProvider = &ep
-	}
-	secrets := secretsOf(k.raw, name, cfg)
 	server := hostOf(cfg.Host)
 	fail := func(op string, err error, cctx context.Context) tracker.Cluster {
 		msg := fmt.Sprintf("context %q (server %s): %s: %s", name, server, op, reason(err, cctx, opt.Timeout))
