@@ -22,6 +22,7 @@ type pendingOptions struct {
 	failOn  []string
 	asOf    string
 	output  string
+	impact  bool
 }
 
 // The --fail-on conditions CI gates can use.
@@ -31,9 +32,10 @@ const (
 	failActionRequired = "action-required"
 	failEOL            = "eol"
 	failSkew           = "skew"
+	failBlocker        = "blocker"
 )
 
-var failConditions = []string{failSecurity, failRemoval, failActionRequired, failEOL, failSkew}
+var failConditions = []string{failSecurity, failRemoval, failActionRequired, failEOL, failSkew, failBlocker}
 
 // pendingReport is the JSON contract of `pending -o json` (DESIGN.md).
 type pendingReport struct {
@@ -42,7 +44,7 @@ type pendingReport struct {
 }
 
 func newPendingCmd(g *globalOptions) *cobra.Command {
-	o := &pendingOptions{output: formatTable}
+	o := &pendingOptions{output: formatTable, impact: true}
 	cmd := &cobra.Command{
 		Use:   "pending",
 		Short: "Show the upgrades pending for each cluster and what stands in the way",
@@ -71,6 +73,7 @@ read (the others are reported); 3 a --fail-on condition matched.`,
 	f.StringVar(&o.to, "to", "", "upgrade target: a minor (1.27) or a version (v1.27.4); default the latest stable release")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 3 when any cluster matches: "+strings.Join(failConditions, ", "))
 	f.StringVar(&o.asOf, "as-of", "", "judge support windows as of this date (YYYY-MM-DD) instead of today, e.g. to plan ahead")
+	f.BoolVar(&o.impact, "impact", o.impact, "ask live clusters whether what the upgrade removes is in use (read-only: discovery, metadata lists, /metrics, nodes)")
 	f.StringVarP(&o.output, "output", "o", o.output, "output format: table, wide, json, yaml or markdown")
 	return cmd
 }
@@ -126,6 +129,12 @@ func runPending(cmd *cobra.Command, g *globalOptions, o *pendingOptions) error {
 		}
 		rep.Clusters = append(rep.Clusters, d)
 	}
+	rs, err := loadRemovals()
+	if err != nil {
+		return err
+	}
+	evs, warnings := o.sources.gatherEvidence(ctx, clusters, rs, o.impact)
+	addImpact(rep.Clusters, evs, warnings, rs)
 	if err := printPending(cmd.OutOrStdout(), o.output, rep, o.cluster != ""); err != nil {
 		return err
 	}
@@ -163,6 +172,8 @@ func driftMatches(d tracker.ClusterDrift, cond string) bool {
 		return slices.ContainsFunc(d.Path, func(s tracker.Step) bool { return len(s.Removals) > 0 })
 	case failActionRequired:
 		return slices.ContainsFunc(d.Path, func(s tracker.Step) bool { return len(s.ActionRequired) > 0 })
+	case failBlocker:
+		return blockerCount(d) > 0
 	}
 	return false
 }
@@ -270,10 +281,22 @@ func cveSummary(cves []tracker.CVEExposure) string {
 	return fmt.Sprintf("%d (%s)", len(cves), worst)
 }
 
-// blockers summarises what stands in the way, most pressing first: EOL, skew,
-// then the next step's urgent notes and removals.
+func blockerCount(d tracker.ClusterDrift) int {
+	n := 0
+	for _, sv := range d.Impact {
+		n += sv.Blockers()
+	}
+	return n
+}
+
+// blockers summarises what stands in the way, most pressing first: removals
+// in use on this cluster, EOL, skew, then the next step's urgent notes and
+// removals.
 func blockers(d tracker.ClusterDrift, max int) string {
 	var b []string
+	if n := blockerCount(d); n > 0 {
+		b = append(b, fmt.Sprintf("%d BLOCKING", n))
+	}
 	if d.Support.Status == tracker.SupportEOL {
 		b = append(b, "EOL")
 	}
@@ -356,6 +379,7 @@ func pendingDetail(w io.Writer, d tracker.ClusterDrift) {
 		for _, k := range s.KubeletsFirst {
 			fmt.Fprintf(w, "     first upgrade kubelets: %s\n", terminalSafe(k, 0))
 		}
+		printStepVerdicts(w, d, s)
 		printStepNotes(w, "urgent", s.ActionRequired)
 		printStepNotes(w, "removed", s.Removals)
 		printStepNotes(w, "deprecated", s.Deprecations)
@@ -367,6 +391,23 @@ func pendingDetail(w io.Writer, d tracker.ClusterDrift) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// printStepVerdicts lists what the step removes that this cluster uses
+// (blockers first), could not check, or checked and does not use.
+func printStepVerdicts(w io.Writer, d tracker.ClusterDrift, s tracker.Step) {
+	for _, sv := range d.Impact {
+		if sv.To != s.To {
+			continue
+		}
+		for _, v := range sv.Verdicts {
+			line := v.Detail
+			if len(v.Examples) > 0 && v.Status == tracker.StatusBlocker {
+				line += " (e.g. " + strings.Join(v.Examples, ", ") + ")"
+			}
+			fmt.Fprintf(w, "     %-11s %s: %s\n", v.Status+":", terminalSafe(v.Subject, 50), terminalSafe(line, 100))
+		}
+	}
 }
 
 func severityText(c tracker.CVEExposure) string {

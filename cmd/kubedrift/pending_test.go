@@ -148,6 +148,7 @@ func TestPendingExitCodes(t *testing.T) {
 	}{
 		{"fail-on eol matches", []string{"--fail-on", "eol"}, exitFailOnMatch, "legacy-onprem: eol"},
 		{"fail-on skew matches", []string{"--fail-on", "skew,security"}, exitFailOnMatch, "dev-rke2: skew"},
+		{"fail-on blocker: docker nodes before the 1.24 step", []string{"--fail-on", "blocker"}, exitFailOnMatch, "legacy-onprem: blocker"},
 		{"unknown fail-on", []string{"--fail-on", "typo"}, exitUsage, `unknown condition "typo"`},
 		{"bad output", []string{"-o", "xml"}, exitUsage, `unknown output format "xml"`},
 		{"bad as-of", []string{"--as-of", "June"}, exitUsage, "--as-of"},

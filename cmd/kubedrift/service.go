@@ -49,6 +49,15 @@ type service struct {
 	lastSyncOK  time.Time
 	lastScanOK  time.Time
 	failingFrom map[string]time.Time // job → first failure of the current run of failures
+	removals    []tracker.Removal
+	evidence    map[string]impactEvidence // cluster → what the last scan showed about removals
+}
+
+// impactEvidence is one cluster's evidence from a scan, with the warning a
+// failed check left.
+type impactEvidence struct {
+	ev      *tracker.Evidence
+	warning string
 }
 
 func newService(cfg *config.Config, sec config.Secrets, st *data.SQLite, log *slog.Logger, out io.Writer) (*service, error) {
@@ -71,8 +80,13 @@ func newService(cfg *config.Config, sec config.Secrets, st *data.SQLite, log *sl
 	if err != nil {
 		return nil, err
 	}
+	rs, err := loadRemovals()
+	if err != nil {
+		return nil, err
+	}
 	s := &service{
 		cfg: cfg, secrets: sec, store: st, syncer: sy, log: log, now: time.Now, stdout: out,
+		removals: rs, evidence: map[string]impactEvidence{},
 		metrics: server.NewMetrics(), digests: map[string]*email.Notifier{}, failingFrom: map[string]time.Time{},
 		sources: clusterSources{
 			kubeconfigs: cfg.Clusters.Kubeconfig, contexts: cfg.Clusters.Contexts, allContexts: cfg.Clusters.AllContexts,
@@ -177,6 +191,12 @@ func (s *service) scanJob(ctx context.Context) error {
 			s.log.Warn("inventory problems", "count", problems)
 		}
 		err = s.store.RecordClusters(ctx, cs)
+		evs, warnings := s.sources.gatherEvidence(ctx, cs, s.removals, true)
+		s.mu.Lock()
+		for i, c := range cs {
+			s.evidence[c.Name] = impactEvidence{ev: evs[i], warning: warnings[i]}
+		}
+		s.mu.Unlock()
 	}
 	s.metrics.ObserveScan(s.now().Sub(start), err == nil, s.now())
 	s.track("scan", err, s.now())
@@ -236,9 +256,22 @@ func (s *service) assess(ctx context.Context, now time.Time) (*tracker.Catalog, 
 		return nil, nil, pendingReport{}, err
 	}
 	rep := pendingReport{GeneratedAt: now.UTC().Format(time.RFC3339), Clusters: make([]tracker.ClusterDrift, 0, len(clusters))}
-	for _, c := range clusters {
+	evs := make([]*tracker.Evidence, len(clusters))
+	warnings := make([]string, len(clusters))
+	s.mu.Lock()
+	for i, c := range clusters {
 		rep.Clusters = append(rep.Clusters, cat.Drift(c, tracker.DriftOptions{Target: s.cfg.Advisories.Target, Now: now}))
+		if e, ok := s.evidence[c.Name]; ok {
+			evs[i], warnings[i] = e.ev, e.warning
+		} else if c.Error == "" {
+			// Known from the store only (a restart before the first scan):
+			// judge on what the stored nodes show.
+			ev := tracker.StaticEvidence(c)
+			evs[i] = &ev
+		}
 	}
+	s.mu.Unlock()
+	addImpact(rep.Clusters, evs, warnings, s.removals)
 	s.metrics.ObserveFleet(rep.Clusters)
 	s.mu.Lock()
 	s.last = rep
