@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -24,6 +25,12 @@ type serveOptions struct {
 	digestPreview string
 	listen        string
 }
+
+// defaultMemoryLimit is serve's soft memory limit unless GOMEMLIMIT is set:
+// the heap then stays near what a cycle needs rather than growing to twice
+// that between collections, which keeps a 1,000-cluster fleet well inside a
+// 256Mi container. It is soft: a bigger fleet still gets the memory it needs.
+const defaultMemoryLimit = 64 << 20
 
 // shutdownGrace bounds how long serve waits for running jobs on SIGTERM;
 // deliveries cut short stay pending in the outbox for the next start.
@@ -121,6 +128,9 @@ func openService(cmd *cobra.Command, g *globalOptions, configPath string) (*serv
 }
 
 func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	s, closeAll, err := openService(cmd, g, o.configPath)
 	if err != nil {
 		return err
