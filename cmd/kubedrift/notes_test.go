@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,7 +12,10 @@ import (
 
 func notesJSON(t *testing.T, args ...string) []tracker.Note {
 	t.Helper()
-	args = append([]string{"notes", "--store", filepath.Join(t.TempDir(), "kd.db"), "-o", "json"}, args...)
+	if !slices.Contains(args, "--store") {
+		args = append([]string{"--store", filepath.Join(t.TempDir(), "kd.db")}, args...)
+	}
+	args = append([]string{"notes", "-o", "json"}, args...)
 	out, stderr, code := runCLI(t, args...)
 	if code != 0 {
 		t.Fatalf("%v: exit %d: %s", args, code, stderr)

@@ -368,3 +368,48 @@ func TestSyncChild(t *testing.T) {
 	var out, errb bytes.Buffer
 	run(context.Background(), strings.Split(args, "\x1f"), &out, &errb)
 }
+
+// TestSyncRecentReleasesAndExtraRepos checks that a release published in the
+// last 14 days has its notes fetched again on every sync (upstream edits
+// them), and that an extra repository's release bodies become notes.
+func TestSyncRecentReleasesAndExtraRepos(t *testing.T) {
+	f := newUpstreamFake(t)
+	store := filepath.Join(t.TempDir(), "kd.db")
+	recent := time.Now().Add(-3 * 24 * time.Hour)
+	f.gh.AddRelease(githubtest.Release{Owner: "kubernetes", Repo: "kubernetes", Tag: "v1.25.1", PublishedAt: recent})
+	f.gh.AddRelease(githubtest.Release{Owner: "etcd-io", Repo: "etcd", Tag: "v3.5.9", PublishedAt: recent.Add(-30 * 24 * time.Hour),
+		Body: "## Security\n\n- Fix a made-up auth bypass for kubedrift's tests (#16001).\n\n## Bug Fixes\n\n- Fix a made-up leak (#16002).\n"})
+	f.gh.AddRelease(githubtest.Release{Owner: "etcd-io", Repo: "etcd", Tag: "v3.5.10", PublishedAt: recent,
+		Body: "## Deprecations\n\n- The made-up --legacy flag is deprecated (#16003).\n"})
+	if _, stderr, code := f.sync(t, store, "--repo", "etcd-io/etcd"); code != 0 {
+		t.Fatalf("first sync: %s", stderr)
+	}
+	f.gh.ResetCounts()
+	sum, stderr, code := f.sync(t, store, "--repo", "etcd-io/etcd")
+	if code != 0 {
+		t.Fatalf("second sync: %s", stderr)
+	}
+	forced := map[string]bool{}
+	for _, r := range f.gh.Requests() {
+		if r.Status == 200 {
+			forced[strings.TrimPrefix(r.Path, "/api/v3")] = true
+		}
+	}
+	if !forced["/repos/kubernetes/kubernetes/contents/CHANGELOG/CHANGELOG-1.25.md"] || !forced["/repos/etcd-io/etcd/releases/tags/v3.5.10"] {
+		t.Errorf("recent releases not re-fetched; 200s on %v", forced)
+	}
+	if forced["/repos/kubernetes/kubernetes/contents/CHANGELOG/CHANGELOG-1.30.md"] || forced["/repos/etcd-io/etcd/releases/tags/v3.5.9"] {
+		t.Errorf("old releases fetched again: %v", forced)
+	}
+	if statusOf(sum, "github:etcd-io/etcd") != "updated" {
+		t.Errorf("etcd source %s after a forced re-fetch, want updated", statusOf(sum, "github:etcd-io/etcd"))
+	}
+	notes := notesJSON(t, "--store", store, "--component", "etcd")
+	byPR := map[int]tracker.Note{}
+	for _, n := range notes {
+		byPR[n.PR] = n
+	}
+	if !byPR[16001].HasKind(tracker.KindSecurity) || !byPR[16003].HasKind(tracker.KindDeprecation) || byPR[16002].Version != "v3.5.9" {
+		t.Errorf("etcd notes %+v", notes)
+	}
+}

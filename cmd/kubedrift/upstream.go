@@ -308,6 +308,12 @@ func (s *syncer) syncSchedule(ctx context.Context, file string) (string, string,
 	if err != nil && len(u.SupportWindows) == 0 {
 		return "", "", err
 	}
+	// The schedule's patch dates are targets; GitHub's publication dates are
+	// what happened, so the schedule only fills releases GitHub did not date.
+	var uerr error
+	if u.Releases, uerr = s.undatedOnly(ctx, u.Releases); uerr != nil {
+		return "", "", uerr
+	}
 	if err := s.store.Apply(ctx, u); err != nil {
 		return "", "", err
 	}
@@ -367,6 +373,28 @@ func (s *syncer) syncRepo(ctx context.Context, repo string) (string, string, err
 		return "", "", err
 	}
 	return "updated", fmt.Sprintf("%d releases, %d notes", len(u.Releases), notes), nil
+}
+
+// undatedOnly drops the releases the store already knows with a date.
+func (s *syncer) undatedOnly(ctx context.Context, rels []tracker.Release) ([]tracker.Release, error) {
+	if len(rels) == 0 {
+		return rels, nil
+	}
+	known, err := s.store.Releases(ctx, data.ReleaseFilter{Component: tracker.ComponentKubernetes, IncludePrereleases: true})
+	if err != nil {
+		return nil, err
+	}
+	dated := map[string]bool{}
+	for _, r := range known {
+		dated[r.Version] = !r.Date.IsZero()
+	}
+	out := rels[:0:0]
+	for _, r := range rels {
+		if !dated[r.Version] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // tagOf recovers a release's git tag from its page URL (".../releases/tag/<tag>");

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedrift/kubedrift/cmd/kubedrift/internal/config"
+	"github.com/kubedrift/kubedrift/tracker"
+)
+
+func TestReleasesCommand(t *testing.T) {
+	out, stderr, code := runCLI(t, "releases", "--store", filepath.Join(t.TempDir(), "kd.db"), "--minor", "1.24", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []releaseRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || rows[0].Version != "v1.24.15" || rows[0].Support.EndOfLife != "2023-07-28" {
+		t.Fatalf("1.24 releases from the offline data: %+v", rows[:min(2, len(rows))])
+	}
+	for _, r := range rows {
+		if r.Prerelease || !strings.HasPrefix(r.Version, "v1.24.") {
+			t.Errorf("unexpected row %+v", r)
+		}
+	}
+	if _, stderr, code := runCLI(t, "releases", "--store", filepath.Join(t.TempDir(), "kd.db"), "--minor", "one.two"); code != exitUsage || !strings.Contains(stderr, `"one.two"`) {
+		t.Errorf("bad --minor: exit %d %q", code, stderr)
+	}
+}
+
+func TestCVEsCommand(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "kd.db")
+	out, stderr, code := runCLI(t, "cves", "--store", store, "--version", "v1.24.3", "--component", "kube-apiserver", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []cveRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	fixed := map[string]string{}
+	for _, r := range rows {
+		fixed[r.ID] = r.FixedIn
+	}
+	// kube-apiserver CVEs fixed in later 1.24 patches, from the OSV records.
+	for id, want := range map[string]string{"CVE-2022-3172": "v1.24.5", "CVE-2022-3162": "v1.24.8", "CVE-2023-2727": "v1.24.15"} {
+		if fixed[id] != want {
+			t.Errorf("%s fixed_in %q, want %s (all: %v)", id, fixed[id], want, fixed)
+		}
+	}
+	// A version after every fix of those records reports none of them.
+	out, _, _ = runCLI(t, "cves", "--store", store, "--version", "v1.24.17", "--component", "kube-apiserver", "-o", "json")
+	for _, id := range []string{"CVE-2022-3172", "CVE-2022-3162", "CVE-2023-2727"} {
+		if strings.Contains(out, id) {
+			t.Errorf("v1.24.17 still reports %s", id)
+		}
+	}
+	if _, stderr, code := runCLI(t, "cves", "--store", store, "--version", "latest"); code != exitUsage || !strings.Contains(stderr, `"latest"`) {
+		t.Errorf("bad --version: exit %d %q", code, stderr)
+	}
+}
+
+func TestDataExportImport(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	bundle := filepath.Join(dir, "bundle.gz")
+	if _, stderr, code := runCLI(t, "data", "export", bundle, "--store", src); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	out, stderr, code := runCLI(t, "data", "import", bundle, "--store", dst)
+	if code != 0 || !strings.Contains(out, "imported") {
+		t.Fatalf("import: exit %d %q %q", code, out, stderr)
+	}
+	// A damaged bundle is refused and says so.
+	b := readFile(t, bundle)
+	b[len(b)/2] ^= 0xff
+	bad := filepath.Join(dir, "bad.gz")
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI(t, "data", "import", bad, "--store", dst); code != exitUsage || !strings.Contains(stderr, "bad bundle") {
+		t.Errorf("damaged bundle: exit %d %q", code, stderr)
+	}
+}
+
+func TestSelfAdvisoryAfterLongFailure(t *testing.T) {
+	s := &service{cfg: &config.Config{Advisories: config.Advisories{FailingAfter: config.Duration{Duration: time.Hour}}}, failingFrom: map[string]time.Time{}}
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	s.track("sync", os.ErrDeadlineExceeded, t0)
+	s.track("sync", os.ErrDeadlineExceeded, t0.Add(30*time.Minute))
+	if got := s.selfAdvisories(t0.Add(59 * time.Minute)); len(got) != 0 {
+		t.Errorf("advisory before failing_after: %+v", got)
+	}
+	got := s.selfAdvisories(t0.Add(61 * time.Minute))
+	if len(got) != 1 || got[0].Kind != tracker.AdvisorySelf || got[0].ID != "kubedrift/sync" || !strings.Contains(got[0].Title, "2026-11-27T08:00:00Z") {
+		t.Fatalf("after failing_after: %+v", got)
+	}
+	s.track("sync", nil, t0.Add(62*time.Minute))
+	if got := s.selfAdvisories(t0.Add(3 * time.Hour)); len(got) != 0 {
+		t.Errorf("advisory after recovery: %+v", got)
+	}
+}
