@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Catalog is upstream knowledge (releases, notes, CVEs, support windows),
@@ -20,6 +21,9 @@ type Catalog struct {
 	cves     []catCVE
 	windows  map[Minor]SupportWindow
 	problems []error
+	// steps memoises upgrade steps by from→to: a fleet has many clusters on
+	// the same versions, and a step depends on nothing else.
+	steps sync.Map
 }
 
 type catRelease struct {

@@ -152,6 +152,21 @@ func (c *Catalog) upgradePath(from, to Version, nodes []pathNode) ([]Step, error
 
 // step fills one step's notes, CVEs and links.
 func (c *Catalog) step(from, to Version) Step {
+	key := from.String() + ">" + to.String()
+	if s, ok := c.steps.Load(key); ok {
+		return s.(Step)
+	}
+	s := c.buildStep(from, to)
+	// Steps are shared between the clusters that take them: clip every
+	// slice so that a caller's append copies instead of writing into
+	// another cluster's report.
+	s.ActionRequired, s.Removals, s.Deprecations = slices.Clip(s.ActionRequired), slices.Clip(s.Removals), slices.Clip(s.Deprecations)
+	s.CVEsFixed, s.Links = slices.Clip(s.CVEsFixed), slices.Clip(s.Links)
+	c.steps.Store(key, s)
+	return s
+}
+
+func (c *Catalog) buildStep(from, to Version) Step {
 	s := Step{
 		From:           from.String(),
 		To:             to.String(),
