@@ -1,18 +1,18 @@
 package inventory
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubedrift/kubedrift/feeds/yamlnode"
 
 	"github.com/kubedrift/kubedrift/tracker"
 )
@@ -143,57 +143,31 @@ func (p *parser) err() error {
 	return errors.Join(errs...)
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError restates a YAML syntax error in the file:line form used for
-// every other problem.
-func (p *parser) syntaxError(err error) error {
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: p.file, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{File: p.file, Msg: "invalid YAML", Err: err}
-}
-
 // decode parses the single YAML document of the file into a node tree, which
 // keeps the line of every value for error messages.
-func (p *parser) decode(b []byte) (doc *yaml.Node, err error) {
-	// The YAML library is third-party code fed untrusted input: turn a panic
-	// into an error rather than taking the caller down.
-	defer func() {
-		if r := recover(); r != nil {
-			doc, err = nil, &Error{File: p.file, Msg: fmt.Sprintf("invalid YAML: parser failure: %v", r)}
+func (p *parser) decode(b []byte) (*yaml.Node, error) {
+	d, err := yamlnode.Decode(b)
+	if err != nil {
+		var prob *yamlnode.Problem
+		if !errors.As(err, &prob) {
+			return nil, &Error{File: p.file, Msg: "invalid YAML", Err: err}
 		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var d yaml.Node
-	if err := dec.Decode(&d); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: p.file, Msg: `empty file: want a top-level "clusters:" list`}
+		msg := prob.Msg
+		if prob.MultipleDocuments {
+			msg += "; put all clusters in one list"
 		}
-		return nil, p.syntaxError(err)
+		return nil, &Error{File: p.file, Line: prob.Line, Msg: msg, Err: prob.Err}
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return nil, &Error{File: p.file, Line: extra.Line, Msg: "more than one YAML document; put all clusters in one list"}
-	case !errors.Is(err, io.EOF):
-		return nil, p.syntaxError(err)
+	if d == nil {
+		return nil, &Error{File: p.file, Msg: `empty file: want a top-level "clusters:" list`}
 	}
-	return &d, nil
+	return d, nil
 }
 
-// deref follows aliases (*anchor) to the node they name.
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
+var (
+	deref  = yamlnode.Deref
+	isNull = yamlnode.IsNull
+)
 
 func kindName(n *yaml.Node) string {
 	switch {

@@ -1,11 +1,9 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubedrift/kubedrift/feeds/yamlnode"
 )
 
 // maxProblems bounds how many problems one parse lists; a file that is wrong
@@ -49,58 +49,31 @@ func (p *parser) err() error {
 	return errors.Join(errs...)
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (p *parser) syntaxError(err error) error {
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: p.file, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{File: p.file, Msg: "invalid YAML", Err: err}
-}
-
 // decode parses the single document of the file. It returns a nil node for
 // an empty file.
-func (p *parser) decode(b []byte) (root *yaml.Node, err error) {
-	// The YAML library is third-party code fed user input: a panic in it
-	// becomes an error, not a crashed service.
-	defer func() {
-		if r := recover(); r != nil {
-			root, err = nil, &Error{File: p.file, Msg: fmt.Sprintf("invalid YAML: parser failure: %v", r)}
+func (p *parser) decode(b []byte) (*yaml.Node, error) {
+	d, err := yamlnode.Decode(b)
+	if err != nil {
+		var prob *yamlnode.Problem
+		if !errors.As(err, &prob) {
+			return nil, &Error{File: p.file, Msg: "invalid YAML", Err: err}
 		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var d yaml.Node
-	if err := dec.Decode(&d); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
+		msg := prob.Msg
+		if prob.MultipleDocuments {
+			msg += "; kubedrift reads one"
 		}
-		return nil, p.syntaxError(err)
+		return nil, &Error{File: p.file, Line: prob.Line, Msg: msg, Err: prob.Err}
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return nil, &Error{File: p.file, Line: extra.Line, Msg: "more than one YAML document; kubedrift reads one"}
-	case !errors.Is(err, io.EOF):
-		return nil, p.syntaxError(err)
-	}
-	if len(d.Content) == 0 || isNull(deref(d.Content[0])) {
+	if d == nil || len(d.Content) == 0 || isNull(deref(d.Content[0])) {
 		return nil, nil
 	}
 	return d.Content[0], nil
 }
 
-// deref follows aliases (*anchor) to the node they name.
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
+var (
+	deref  = yamlnode.Deref
+	isNull = yamlnode.IsNull
+)
 
 func kindName(n *yaml.Node) string {
 	switch {
