@@ -2,7 +2,6 @@ package tracker
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -240,16 +239,14 @@ type Minor struct {
 	Major, Minor int
 }
 
-var minorRe = regexp.MustCompile(`^v?(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$`)
-
 // ParseMinor reads "1.25" or "v1.25". A full version ("v1.25.3") is accepted too
 // and reduced to its minor.
 func ParseMinor(s string) (Minor, error) {
 	t := strings.TrimSpace(s)
-	if m := minorRe.FindStringSubmatch(t); m != nil {
-		maj, _ := strconv.Atoi(m[1])
-		min, _ := strconv.Atoi(m[2])
-		return Minor{maj, min}, nil
+	if maj, rest, ok := number(strings.TrimPrefix(t, "v")); ok && strings.HasPrefix(rest, ".") {
+		if min, rest, ok := number(rest[1:]); ok && rest == "" {
+			return Minor{maj, min}, nil
+		}
 	}
 	if v, err := ParseVersion(t); err == nil {
 		return v.MinorVersion(), nil
