@@ -62,12 +62,25 @@ func (s *clusterSources) gatherEvidence(ctx context.Context, clusters []tracker.
 }
 
 // addImpact judges every cluster's upgrade path against its evidence.
+// Clusters with the same path and the same evidence (a fleet built from one
+// template) share one judgement; reports are read-only.
 func addImpact(ds []tracker.ClusterDrift, evs []*tracker.Evidence, warnings []string, rs []tracker.Removal) {
+	judged := map[string][]tracker.StepVerdicts{}
 	for i := range ds {
 		if evs[i] == nil {
 			continue
 		}
-		ds[i].Impact = tracker.Verdicts(rs, ds[i].Path, *evs[i])
+		var key strings.Builder
+		for _, st := range ds[i].Path {
+			key.WriteString(st.From + ">" + st.To + ";")
+		}
+		fmt.Fprintf(&key, "%v", *evs[i])
+		v, ok := judged[key.String()]
+		if !ok {
+			v = tracker.Verdicts(rs, ds[i].Path, *evs[i])
+			judged[key.String()] = v
+		}
+		ds[i].Impact = v
 		if warnings[i] != "" {
 			ds[i].Warnings = append(ds[i].Warnings, warnings[i])
 		}
