@@ -181,7 +181,11 @@ func securityAdvisories(d ClusterDrift) []Advisory {
 		if e.Score > 0 {
 			rating += " " + strconv.FormatFloat(e.Score, 'f', 1, 64)
 		}
-		a.Title = fmt.Sprintf("%s: %s (%s) affects %s; fixed in %s%s", d.Name, e.ID, rating, d.Version, fix, where)
+		affected := d.Version
+		if len(e.AffectedVersions) > 0 {
+			affected = strings.Join(e.AffectedVersions, ", ")
+		}
+		a.Title = fmt.Sprintf("%s: %s (%s) affects %s (%s); fixed in %s%s", d.Name, e.ID, rating, affected, strings.Join(e.Components, ", "), fix, where)
 		a.Detail = fmt.Sprintf("Affected components: %s.", strings.Join(e.Components, ", "))
 		if e.MayBeBackported {
 			a.Detail += " The provider may already ship a backported fix in its own build."

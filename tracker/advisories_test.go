@@ -62,9 +62,9 @@ func TestAdvisoriesKinds(t *testing.T) {
 			want: []wantAdv{
 				{"eol/prod-eu/1.24", SeverityCritical, "v1.28.2", "reached end of life on 2023-07-28 (4 days ago)"},
 				{"action-required/prod-eu/pr-2001", SeverityHigh, "v1.25.16", "v1.24.17 → v1.25.16 has an urgent upgrade note (PR #2001"},
-				{"security/prod-eu/CVE-2024-2002", SeverityHigh, "v1.26.15", "CVE-2024-2002 (high 8.8) affects v1.24.3-eks-a5565ad; fixed in v1.26.15 (a later minor)"},
+				{"security/prod-eu/CVE-2024-2002", SeverityHigh, "v1.26.15", "CVE-2024-2002 (high 8.8) affects v1.22.4-eks-7f7b5a1 (kubelet); fixed in v1.26.15 (a later minor)"},
 				{"removal/prod-eu/pr-2001", SeverityMedium, "v1.25.16", "removes a feature or API (PR #2001, in v1.25.0)"},
-				{"security/prod-eu/CVE-2023-1001", SeverityMedium, "v1.24.5", "prod-eu: CVE-2023-1001 (medium 6.5) affects v1.24.3-eks-a5565ad; fixed in v1.24.5"},
+				{"security/prod-eu/CVE-2023-1001", SeverityMedium, "v1.24.5", "prod-eu: CVE-2023-1001 (medium 6.5) affects v1.24.3-eks-a5565ad (kube-apiserver); fixed in v1.24.5"},
 				{"security/prod-eu/CVE-2023-1500", SeverityMedium, "v1.25.0", "CVE-2023-1500 (medium) affects"},
 			},
 		},
@@ -453,7 +453,7 @@ func TestCorpusAdvisories(t *testing.T) {
 	cl := Cluster{Name: "prod-eu", Version: "v1.24.3", ObservedAt: driftNow}
 	got := Advisories(c, []Cluster{cl}, []ClusterDrift{c.Drift(cl, DriftOptions{Now: driftNow})}, AdvisoryOptions{Now: driftNow, PreviouslyKnown: known})
 	tests := []struct{ id, title, detail string }{
-		{"security/prod-eu/CVE-2022-3172", "prod-eu: CVE-2022-3172 (medium 5.1) affects v1.24.3; fixed in v1.24.5", "Affected components: kube-apiserver."},
+		{"security/prod-eu/CVE-2022-3172", "prod-eu: CVE-2022-3172 (medium 5.1) affects v1.24.3 (kube-apiserver); fixed in v1.24.5", "Affected components: kube-apiserver."},
 		{"new-release/prod-eu/v1.24.15", "prod-eu: Kubernetes v1.24.15 is out (cluster runs v1.24.3); it fixes CVE-2022-3172", "2 new patch releases of 1.24 since the last check."},
 	}
 	for _, tt := range tests {

@@ -44,6 +44,9 @@ type CVEExposure struct {
 	// MayBeBackported is set for managed distributions: the provider may carry
 	// the fix in a build whose upstream core still looks affected.
 	MayBeBackported bool `json:"may_be_backported,omitempty"`
+	// AffectedVersions are the versions found affected: the control plane's
+	// and, for node components, the oldest kubelet's or kube-proxy's.
+	AffectedVersions []string `json:"affected_versions,omitempty"`
 }
 
 // CVEsAffecting lists the CVEs that affect version v on the given components
@@ -83,6 +86,7 @@ func (c *Catalog) CVEsAffecting(v Version, components []string) []CVEExposure {
 			}
 			e.ID = cv.cve.ID
 			e.Components = []string{p.component}
+			e.AffectedVersions = []string{v.String()}
 			if merged == nil {
 				merged = &e
 			} else {
@@ -159,6 +163,12 @@ func mergeExposure(a, b CVEExposure) CVEExposure {
 	}
 	if exposureRank[b.Status] > exposureRank[a.Status] {
 		out.Status = b.Status
+	}
+	out.AffectedVersions = slices.Clone(a.AffectedVersions)
+	for _, v := range b.AffectedVersions {
+		if !slices.Contains(out.AffectedVersions, v) {
+			out.AffectedVersions = append(out.AffectedVersions, v)
+		}
 	}
 	out.FixedIn = maxVersionString(a.FixedIn, b.FixedIn)
 	out.LaterFix = maxVersionString(a.LaterFix, b.LaterFix)

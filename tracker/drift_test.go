@@ -309,7 +309,7 @@ func TestDriftJSONContract(t *testing.T) {
 				checkKeys(t, "skew[]", s, []string{"kind", "detail", "nodes"}, nil)
 			}
 			for _, e := range lists.CVEs {
-				checkKeys(t, "cves[]", e, []string{"id", "fixed_in", "components", "status"}, []string{"later_fix", "severity", "score", "url", "may_be_backported"})
+				checkKeys(t, "cves[]", e, []string{"id", "fixed_in", "components", "status"}, []string{"later_fix", "severity", "score", "url", "may_be_backported", "affected_versions"})
 			}
 			for _, s := range lists.Path {
 				checkKeys(t, "path[]", s, []string{"from", "to", "action_required", "removals", "deprecations", "cves_fixed"}, []string{"kubelets_first", "links"})
