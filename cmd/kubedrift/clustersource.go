@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,11 @@ func (s *clusterSources) collect(ctx context.Context, stderr io.Writer, now time
 	problems := 0
 	for _, f := range s.inventories {
 		cs, err := inventory.Load(f)
+		if err != nil && len(cs) == 0 && errors.Is(err, fs.ErrNotExist) {
+			// A file that is not there is a mistake in the arguments, not
+			// a cluster that could not be read.
+			return nil, problems, &exitError{code: exitUsage, err: err}
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "kubedrift: %v\n", err)
 			problems++

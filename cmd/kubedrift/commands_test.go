@@ -106,3 +106,56 @@ func TestSelfAdvisoryAfterLongFailure(t *testing.T) {
 		t.Errorf("advisory after recovery: %+v", got)
 	}
 }
+
+func TestReviewFixes(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "kd.db")
+	t.Run("missing inventory is a usage error", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "pending", "--store", store, "--inventory", filepath.Join(dir, "nope.yaml"))
+		if code != exitUsage || !strings.Contains(stderr, "nope.yaml") {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+	t.Run("fail-on wins over unreadable clusters", func(t *testing.T) {
+		inv := filepath.Join(dir, "fleet.yaml")
+		writeTestFile(t, inv, "clusters:\n  - name: old\n    version: v1.23.6\n  - name: broken\n    version: v1.2x\n")
+		_, stderr, code := runCLI(t, "pending", "--store", store, "--inventory", inv, "--as-of", "2023-06-15", "--fail-on", "eol")
+		if code != exitFailOnMatch || !strings.Contains(stderr, "old: eol") || !strings.Contains(stderr, "could not be read") {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+	t.Run("unknown cves component", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "cves", "--store", store, "--version", "v1.24.3", "--component", "apiserver")
+		if code != exitUsage || !strings.Contains(stderr, `"apiserver"`) {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+	cfg := func(body string) string {
+		p := filepath.Join(t.TempDir(), "kd.yaml")
+		writeTestFile(t, p, "upstream: {offline: true}\n"+body)
+		return p
+	}
+	t.Run("digest --send without digest channels", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "digest", "--send", "--store", filepath.Join(t.TempDir(), "kd.db"), "--config", cfg("channels:\n  - {name: out, type: stdout}\n"))
+		if code != exitUsage || !strings.Contains(stderr, "no digest channels") {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+	t.Run("serve --once: an unknown target is a configuration error", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "serve", "--once", "--store", filepath.Join(t.TempDir(), "kd.db"), "--config", cfg("advisories: {target: \"9.99\"}\n"))
+		if code != exitUsage || !strings.Contains(stderr, "advisories.target") {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+	t.Run("serve --once: a failed delivery shows in the exit status", func(t *testing.T) {
+		inv := filepath.Join(t.TempDir(), "fleet.yaml")
+		writeTestFile(t, inv, "clusters:\n  - name: old\n    version: v1.23.6\n")
+		t.Setenv("KD_TEST_HOOK_URL", "http://127.0.0.1:1/hook")
+		t.Setenv("KD_TEST_HOOK_SECRET", "s3cret-for-test")
+		c := cfg("clusters: {inventory: [" + inv + "]}\nchannels:\n  - name: hook\n    type: webhook\n    webhook: {url_env: KD_TEST_HOOK_URL, secret_env: KD_TEST_HOOK_SECRET}\n")
+		_, stderr, code := runCLI(t, "serve", "--once", "--store", filepath.Join(t.TempDir(), "kd.db"), "--config", c, "--log-level", "error")
+		if code != exitPartial || !strings.Contains(stderr, "deliveries") {
+			t.Errorf("exit %d %q", code, stderr)
+		}
+	})
+}

@@ -76,6 +76,11 @@ func runCVEs(cmd *cobra.Command, g *globalOptions, o *cvesOptions) error {
 	if len(components) == 0 {
 		components = allComponents()
 	}
+	for _, c := range components {
+		if !slices.Contains(allComponents(), c) {
+			return &exitError{code: exitUsage, err: fmt.Errorf("--component %q: want one of %s", c, strings.Join(allComponents(), ", "))}
+		}
+	}
 	ctx := cmd.Context()
 	st, err := g.openStore(ctx)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -41,7 +43,18 @@ channel, like the service).`,
 				}
 			}
 			if send {
-				return s.digestJob(ctx)
+				if len(s.digests) == 0 {
+					return &exitError{code: exitUsage, err: errors.New("no digest channels: set digest: true on an email channel")}
+				}
+				sent, err := s.sendDigest(ctx)
+				if err != nil {
+					return &exitError{code: exitPartial, err: err}
+				}
+				if len(sent) == 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "the digest was already sent this week to every digest channel")
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "digest sent to %s\n", strings.Join(sent, ", "))
+				}
 			}
 			return nil
 		},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -138,11 +139,17 @@ func runPending(cmd *cobra.Command, g *globalOptions, o *pendingOptions) error {
 	if err := printPending(cmd.OutOrStdout(), o.output, rep, o.cluster != ""); err != nil {
 		return err
 	}
+	// A matched --fail-on condition wins over unreadable clusters: a CI gate
+	// must not pass because another cluster was down.
+	if matched := failMatches(rep.Clusters, o.failOn); len(matched) > 0 {
+		msg := "--fail-on matched: " + strings.Join(matched, "; ")
+		if problems > 0 {
+			msg += fmt.Sprintf(" (and %d clusters or inputs could not be read)", problems)
+		}
+		return &exitError{code: exitFailOnMatch, err: errors.New(msg)}
+	}
 	if problems > 0 {
 		return &exitError{code: exitPartial}
-	}
-	if matched := failMatches(rep.Clusters, o.failOn); len(matched) > 0 {
-		return &exitError{code: exitFailOnMatch, err: fmt.Errorf("--fail-on matched: %s", strings.Join(matched, "; "))}
 	}
 	return nil
 }

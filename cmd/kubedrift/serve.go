@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -31,6 +32,9 @@ type serveOptions struct {
 // that between collections, which keeps a 1,000-cluster fleet well inside a
 // 256Mi container. It is soft: a bigger fleet still gets the memory it needs.
 const defaultMemoryLimit = 64 << 20
+
+// onceMaxDelay is the longest retry wait of serve --once.
+const onceMaxDelay = 2 * time.Second
 
 // shutdownGrace bounds how long serve waits for running jobs on SIGTERM;
 // deliveries cut short stay pending in the outbox for the next start.
@@ -137,6 +141,9 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 	}
 	defer closeAll()
 	ctx := cmd.Context()
+	if err := s.checkTarget(ctx); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	if o.once {
 		return s.runOnce(ctx, o.digestPreview)
 	}
@@ -146,6 +153,9 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 // runOnce is one full cycle. Failures are reported and the cycle goes on, as
 // the service would; the exit status says whether anything failed.
 func (s *service) runOnce(ctx context.Context, digestPreview string) error {
+	// One cycle does not wait out long backoffs: what a channel refuses stays
+	// pending in the outbox, for the next run, and shows in the exit status.
+	s.outbox.MaxDelay = onceMaxDelay
 	var errs []error
 	if err := s.syncJob(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("sync: %w", err))
@@ -158,6 +168,11 @@ func (s *service) runOnce(ctx context.Context, digestPreview string) error {
 		errs = append(errs, fmt.Errorf("evaluate: %w", err))
 	}
 	s.log.Info("cycle done", "deliveries", rep.Summary())
+	if rep.Failed > 0 || rep.Deferred > 0 {
+		// --once is how a configuration is tried: a channel that did not
+		// take its advisories must show in the exit status.
+		errs = append(errs, fmt.Errorf("deliveries: %s (see kubedrift status)", rep.Summary()))
+	}
 	if digestPreview != "" {
 		if err := s.writeDigestPreview(ctx, digestPreview); err != nil {
 			errs = append(errs, fmt.Errorf("digest preview: %w", err))
@@ -240,20 +255,26 @@ func (s *service) run(ctx context.Context, listen string) error {
 	}
 	// A first cycle right away, so a fresh start is ready without waiting
 	// for the first tick.
-	go func() {
-		job("startup", func(ctx context.Context) error {
-			err := s.syncJob(ctx)
-			err = errors.Join(err, s.scanJob(ctx))
-			_, eerr := s.evaluate(ctx)
-			return errors.Join(err, eerr)
-		})()
-	}()
+	// It is waited for on shutdown like the cron jobs.
+	var startup sync.WaitGroup
+	startup.Go(job("startup", func(ctx context.Context) error {
+		err := s.syncJob(ctx)
+		err = errors.Join(err, s.scanJob(ctx))
+		_, eerr := s.evaluate(ctx)
+		return errors.Join(err, eerr)
+	}))
 	c.Start()
 	<-ctx.Done()
 	s.log.Info("shutting down: waiting for running jobs", "grace", shutdownGrace)
 	stopped := c.Stop()
+	done := make(chan struct{})
+	go func() {
+		<-stopped.Done()
+		startup.Wait()
+		close(done)
+	}()
 	select {
-	case <-stopped.Done():
+	case <-done:
 	case <-time.After(shutdownGrace):
 		s.log.Warn("jobs still running after the grace period; pending deliveries resume at the next start")
 	}

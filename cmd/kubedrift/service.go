@@ -51,6 +51,10 @@ type service struct {
 	failingFrom map[string]time.Time // job → first failure of the current run of failures
 	removals    []tracker.Removal
 	evidence    map[string]impactEvidence // cluster → what the last scan showed about removals
+	// scanned names the clusters the configured sources returned at the
+	// last scan; clusters the store remembers beyond them were removed from
+	// the configuration and are no longer reported. Nil before a scan.
+	scanned map[string]bool
 }
 
 // impactEvidence is one cluster's evidence from a scan, with the warning a
@@ -130,6 +134,22 @@ func (s *service) notifier(ch config.Channel) (notify.Notifier, *email.Notifier,
 	return nil, nil, fmt.Errorf("unknown channel type %q", ch.Type)
 }
 
+// checkTarget refuses an upgrade target the upstream data does not hold: it
+// would silently turn off every upgrade-path advisory.
+func (s *service) checkTarget(ctx context.Context) error {
+	if s.cfg.Advisories.Target == "" {
+		return nil
+	}
+	cat, err := loadCatalog(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	if _, err := cat.ResolveTarget(s.cfg.Advisories.Target); err != nil {
+		return fmt.Errorf("%s: advisories.target: %w", s.cfg.File, err)
+	}
+	return nil
+}
+
 // track records a job's outcome for /readyz and for the advisory kubedrift
 // raises about itself when a job keeps failing.
 func (s *service) track(job string, err error, at time.Time) {
@@ -193,8 +213,10 @@ func (s *service) scanJob(ctx context.Context) error {
 		err = s.store.RecordClusters(ctx, cs)
 		evs, warnings := s.sources.gatherEvidence(ctx, cs, s.removals, true)
 		s.mu.Lock()
+		s.scanned = map[string]bool{}
 		for i, c := range cs {
 			s.evidence[c.Name] = impactEvidence{ev: evs[i], warning: warnings[i]}
+			s.scanned[c.Name] = true
 		}
 		s.mu.Unlock()
 	}
@@ -255,6 +277,11 @@ func (s *service) assess(ctx context.Context, now time.Time) (*tracker.Catalog, 
 	if err != nil {
 		return nil, nil, pendingReport{}, err
 	}
+	s.mu.Lock()
+	if s.scanned != nil {
+		clusters = slices.DeleteFunc(clusters, func(c tracker.Cluster) bool { return !s.scanned[c.Name] })
+	}
+	s.mu.Unlock()
 	rep := pendingReport{GeneratedAt: now.UTC().Format(time.RFC3339), Clusters: make([]tracker.ClusterDrift, 0, len(clusters))}
 	evs := make([]*tracker.Evidence, len(clusters))
 	warnings := make([]string, len(clusters))
@@ -399,30 +426,39 @@ func (s *service) digest(ctx context.Context) (notify.Digest, error) {
 // digestJob sends the weekly digest to each digest channel once per ISO week,
 // remembered in the store so a restart does not send it twice.
 func (s *service) digestJob(ctx context.Context) error {
+	_, err := s.sendDigest(ctx)
+	return err
+}
+
+// sendDigest sends the digest where it was not sent this week and returns
+// the channels it went to.
+func (s *service) sendDigest(ctx context.Context) ([]string, error) {
 	if len(s.digests) == 0 {
-		return nil
+		return nil, nil
 	}
 	d, err := s.digest(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	year, week := s.now().ISOWeek()
 	stamp := fmt.Sprintf("%d-W%02d", year, week)
 	var errs []error
+	var sent []string
 	for name, n := range s.digests {
 		key := "digest.sent." + name
-		if sent, _ := s.store.Meta(ctx, key); sent == stamp {
+		if done, _ := s.store.Meta(ctx, key); done == stamp {
 			continue
 		}
 		if _, err := n.SendDigest(ctx, d); err != nil {
 			errs = append(errs, fmt.Errorf("digest to %s: %w", name, err))
 			continue
 		}
+		sent = append(sent, name)
 		if err := s.store.SetMeta(ctx, key, stamp); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return sent, errors.Join(errs...)
 }
 
 // writeDigestPreview renders the digest as HTML into path.

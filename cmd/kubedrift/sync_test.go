@@ -413,3 +413,36 @@ func TestSyncRecentReleasesAndExtraRepos(t *testing.T) {
 		t.Errorf("etcd notes %+v", notes)
 	}
 }
+
+// TestSyncKeepsFeedCredentialsOutOfTheStore: a CVE source URL may carry a
+// token; it must not be stored (validators are keyed by a hash) nor shown.
+func TestSyncKeepsFeedCredentialsOutOfTheStore(t *testing.T) {
+	f := newUpstreamFake(t)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "kd.db")
+	const secret = "feedTokenS3cret"
+	feed := f.cve.URL + "/feed/cve.json?token=" + secret
+	args := append([]string{"sync", "--store", store}, f.args...)
+	out, stderr, _ := runCLI(t, append(args, "--cve-feed-url", feed)...)
+	// A failing source: its error names the URL without the token.
+	out2, stderr2, _ := runCLI(t, append(args, "--cve-feed-url", feed, "--osv-url", f.cve.URL+"/osv/missing.json?token="+secret)...)
+	if strings.Contains(out+stderr+out2+stderr2, secret) {
+		t.Errorf("the feed token appears in the output:\n%s\n%s", out2, stderr2)
+	}
+	if !strings.Contains(out2, "missing.json") {
+		t.Errorf("the failing source is not named: %s", out2)
+	}
+	for _, p := range []string{store, store + "-wal"} {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the feed token is stored in %s", filepath.Base(p))
+		}
+	}
+	st, err := data.Open(context.Background(), store, data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if etag, _, _ := st.Validator(context.Background(), validatorKey(feed)); etag == "" {
+		t.Error("validators are not kept under the hashed key")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +83,7 @@ type syncer struct {
 }
 
 func newSyncer(store data.Store, cfg upstreamConfig, log *slog.Logger) (*syncer, error) {
-	tr := fetch.NewTransport(fetch.Options{Validators: store, UserAgent: "kubedrift/" + version, Logger: log})
+	tr := fetch.NewTransport(fetch.Options{Validators: hashedValidators{store}, UserAgent: "kubedrift/" + version, Logger: log})
 	hc := &http.Client{Transport: tr}
 	gh, err := github.New(github.Options{BaseURL: cfg.GitHubAPIURL, Token: cfg.Token, HTTPClient: hc})
 	if err != nil {
@@ -188,10 +190,25 @@ func validators(vs []fetch.Validator) []data.Validator {
 	out := make([]data.Validator, 0, len(vs))
 	for _, v := range vs {
 		if v.URL != "" && (v.ETag != "" || v.LastModified != "") {
-			out = append(out, data.Validator{URL: v.URL, ETag: v.ETag, LastModified: v.LastModified})
+			out = append(out, data.Validator{URL: validatorKey(v.URL), ETag: v.ETag, LastModified: v.LastModified})
 		}
 	}
 	return out
+}
+
+// validatorKey is how a URL's validators are stored: a CVE feed or OSV URL
+// may carry credentials in its user info or query, which must not sit in
+// the store in plain text.
+func validatorKey(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// hashedValidators looks validators up under validatorKey.
+type hashedValidators struct{ store data.Store }
+
+func (h hashedValidators) Validator(ctx context.Context, url string) (string, string, error) {
+	return h.store.Validator(ctx, validatorKey(url))
 }
 
 func (s *syncer) syncKubernetesReleases(ctx context.Context) (string, string, error) {
@@ -444,12 +461,12 @@ func (s *syncer) syncCVEs(ctx context.Context) (string, string, error) {
 	for i, r := range results {
 		vals = append(vals, r.Validator)
 		if i < len(s.cfg.OSVURLs) {
-			recs, errs := parseOSVDocument(r.URL, r.Body)
+			recs, errs := parseOSVDocument(fetch.RedactString(r.URL), r.Body)
 			osv = append(osv, recs...)
 			problems = append(problems, errs...)
 			continue
 		}
-		items, err := cve.ParseFeed(r.URL, r.Body)
+		items, err := cve.ParseFeed(fetch.RedactString(r.URL), r.Body)
 		if err != nil {
 			return "", "", err
 		}
@@ -460,6 +477,9 @@ func (s *syncer) syncCVEs(ctx context.Context) (string, string, error) {
 	}
 	merged := cve.Merge(osv, feed)
 	if len(merged) == 0 {
+		if len(problems) == 0 {
+			return "", "", errors.New("CVE sources yielded no records")
+		}
 		return "", "", fmt.Errorf("CVE sources yielded no records: %w", errors.Join(problems...))
 	}
 	u := data.Update{Source: sourceCVE, At: s.now(), CVEs: merged, Validators: validators(vals)}
