@@ -276,20 +276,38 @@ func (s *SQLite) RecordClusters(ctx context.Context, cs []tracker.Cluster) error
 		return fmt.Errorf("data: %s: %w", op, err)
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		return execEachErr(ctx, tx, `INSERT INTO cluster_observations (name, observed_at, source, distribution,
-	version, control_plane_versions, nodes, labels, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, cs,
-			func(c tracker.Cluster) ([]any, error) {
-				cp, err1 := toJSON(nonNil(c.ControlPlaneVersions))
-				nodes, err2 := toJSON(nonNil(c.Nodes))
-				labels := c.Labels
-				if labels == nil {
-					labels = map[string]string{}
-				}
-				lb, err3 := toJSON(labels)
-				return []any{c.Name, fmtTime(c.ObservedAt), c.Source, c.Distribution, c.Version, cp, nodes, lb, c.Error},
-					errors.Join(err1, err2, err3)
-			}, func(c tracker.Cluster) string { return "data: " + op + ": cluster " + c.Name })
+		if err := insertObservations(ctx, tx, op, cs); err != nil {
+			return err
+		}
+		// Only the latest observation and the latest good one are ever read:
+		// keep just those, so a service scanning every few minutes does not
+		// grow the store without bound.
+		for _, c := range cs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM cluster_observations WHERE name = ?1 AND id NOT IN (
+	SELECT id FROM (SELECT id FROM cluster_observations WHERE name = ?1 ORDER BY observed_at DESC, id DESC LIMIT 1)
+	UNION
+	SELECT id FROM (SELECT id FROM cluster_observations WHERE name = ?1 AND error = '' ORDER BY observed_at DESC, id DESC LIMIT 1))`, c.Name); err != nil {
+				return fmt.Errorf("data: %s: prune %s: %w", op, c.Name, err)
+			}
+		}
+		return nil
 	})
+}
+
+func insertObservations(ctx context.Context, tx *sql.Tx, op string, cs []tracker.Cluster) error {
+	return execEachErr(ctx, tx, `INSERT INTO cluster_observations (name, observed_at, source, distribution,
+	version, control_plane_versions, nodes, labels, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, cs,
+		func(c tracker.Cluster) ([]any, error) {
+			cp, err1 := toJSON(nonNil(c.ControlPlaneVersions))
+			nodes, err2 := toJSON(nonNil(c.Nodes))
+			labels := c.Labels
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			lb, err3 := toJSON(labels)
+			return []any{c.Name, fmtTime(c.ObservedAt), c.Source, c.Distribution, c.Version, cp, nodes, lb, c.Error},
+				errors.Join(err1, err2, err3)
+		}, func(c tracker.Cluster) string { return "data: " + op + ": cluster " + c.Name })
 }
 
 func nonNil[T any](s []T) []T {

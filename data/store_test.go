@@ -809,3 +809,34 @@ func TestApplyKeepsKnownReleaseFacts(t *testing.T) {
 		t.Errorf("release lost facts: %+v", rs[0])
 	}
 }
+
+func TestRecordClustersKeepsOnlyWhatIsRead(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "kd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i, c := range []tracker.Cluster{
+		{Name: "a", Version: "v1.27.1", ObservedAt: t0},
+		{Name: "a", Version: "v1.27.2", ObservedAt: t0.Add(time.Hour)},
+		{Name: "a", Error: "timed out", ObservedAt: t0.Add(2 * time.Hour)},
+		{Name: "a", Error: "timed out again", ObservedAt: t0.Add(3 * time.Hour)},
+	} {
+		if err := st.RecordClusters(ctx, []tracker.Cluster{c}); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	var rows int
+	if err := st.r.QueryRowContext(ctx, `SELECT count(*) FROM cluster_observations`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Errorf("%d observations kept, want 2 (the latest and the latest good)", rows)
+	}
+	cs, err := st.Clusters(ctx)
+	if err != nil || len(cs) != 1 || cs[0].Version != "v1.27.2" || cs[0].Error != "timed out again" {
+		t.Errorf("clusters %+v, %v; want the last good version with the latest error", cs, err)
+	}
+}
