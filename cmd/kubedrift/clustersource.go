@@ -47,6 +47,9 @@ func (s *clusterSources) any() bool { return s.live() || len(s.inventories) > 0 
 // on stderr and counted, and the file's valid clusters are still used. The
 // error is for unusable arguments (no kubeconfig, unknown context).
 func (s *clusterSources) collect(ctx context.Context, stderr io.Writer, now time.Time) ([]tracker.Cluster, int, error) {
+	if s.concurrency <= 0 || s.timeout <= 0 {
+		return nil, 0, &exitError{code: exitUsage, err: fmt.Errorf("--concurrency (%d) and --cluster-timeout (%s) must be positive", s.concurrency, s.timeout)}
+	}
 	var out []tracker.Cluster
 	problems := 0
 	for _, f := range s.inventories {

@@ -159,3 +159,13 @@ func TestReviewFixes(t *testing.T) {
 		}
 	})
 }
+
+func TestSmallUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, code := runCLI(t, "status", "--store", filepath.Join(dir, "typo.db")); code != exitUsage || !strings.Contains(stderr, "no store at") {
+		t.Errorf("status on a missing store: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "pending", "--store", filepath.Join(dir, "kd.db"), "--inventory", "../../examples/fleet.yaml", "--cluster-timeout", "-1s"); code != exitUsage || !strings.Contains(stderr, "must be positive") {
+		t.Errorf("negative timeout: exit %d %q", code, stderr)
+	}
+}

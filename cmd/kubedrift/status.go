@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,13 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
+			// Status reads what a sync or the service wrote; a mistyped
+			// --store must not answer "all fine" from a new, empty store.
+			if g.storePath != "" {
+				if _, err := os.Stat(g.storePath); err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("no store at %s: %w", g.storePath, err)}
+				}
+			}
 			st, err := g.openStore(ctx)
 			if err != nil {
 				return err
