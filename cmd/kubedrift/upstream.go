@@ -1,19 +1,14 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -461,7 +456,7 @@ func (s *syncer) syncCVEs(ctx context.Context) (string, string, error) {
 	for i, r := range results {
 		vals = append(vals, r.Validator)
 		if i < len(s.cfg.OSVURLs) {
-			recs, errs := parseOSVDocument(fetch.RedactString(r.URL), r.Body)
+			recs, errs := cve.ParseOSVDocument(fetch.RedactString(r.URL), r.Body)
 			osv = append(osv, recs...)
 			problems = append(problems, errs...)
 			continue
@@ -491,76 +486,4 @@ func (s *syncer) syncCVEs(ctx context.Context) (string, string, error) {
 		detail += fmt.Sprintf(", %d records skipped", len(problems))
 	}
 	return "updated", detail, nil
-}
-
-// parseOSVDocument reads one OSV record, a JSON array of records, or a zip of
-// record files. Bad records are reported and skipped.
-func parseOSVDocument(name string, body []byte) ([]tracker.CVE, []error) {
-	trimmed := bytes.TrimSpace(body)
-	switch {
-	case bytes.HasPrefix(body, []byte("PK\x03\x04")):
-		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, []error{fmt.Errorf("%s: read zip: %w", name, err)}
-		}
-		var out []tracker.CVE
-		var errs []error
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() || path.Ext(f.Name) != ".json" {
-				continue
-			}
-			b, err := readZipFile(f)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %s: %w", name, f.Name, err))
-				continue
-			}
-			c, err := cve.ParseOSV(name+"#"+f.Name, b)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			out = append(out, c)
-		}
-		return out, errs
-	case bytes.HasPrefix(trimmed, []byte("[")):
-		var raw []json.RawMessage
-		if err := json.Unmarshal(trimmed, &raw); err != nil {
-			return nil, []error{fmt.Errorf("%s: %w", name, err)}
-		}
-		var out []tracker.CVE
-		var errs []error
-		for i, r := range raw {
-			c, err := cve.ParseOSV(fmt.Sprintf("%s[%d]", name, i), r)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			out = append(out, c)
-		}
-		return out, errs
-	}
-	c, err := cve.ParseOSV(name, body)
-	if err != nil {
-		return nil, []error{err}
-	}
-	return []tracker.CVE{c}, nil
-}
-
-// maxOSVRecord bounds one record read from a zip (zip bombs).
-const maxOSVRecord = 8 << 20
-
-func readZipFile(f *zip.File) ([]byte, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxOSVRecord+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxOSVRecord {
-		return nil, fmt.Errorf("record larger than %d bytes", maxOSVRecord)
-	}
-	return b, nil
 }
