@@ -67,10 +67,12 @@ func runReleases(cmd *cobra.Command, g *globalOptions, o *releasesOptions) error
 	if err != nil {
 		return err
 	}
-	cat, err := loadCatalog(ctx, st)
+	// Support status needs only the windows, not every note and CVE.
+	windows, err := st.SupportWindows(ctx)
 	if err != nil {
 		return err
 	}
+	cat := tracker.NewCatalog(nil, nil, nil, windows)
 	now := time.Now()
 	rows := make([]releaseRow, 0, len(rels))
 	for _, r := range rels {

@@ -140,11 +140,11 @@ func (s *service) checkTarget(ctx context.Context) error {
 	if s.cfg.Advisories.Target == "" {
 		return nil
 	}
-	cat, err := loadCatalog(ctx, s.store)
+	rels, err := s.store.Releases(ctx, data.ReleaseFilter{Component: tracker.ComponentKubernetes})
 	if err != nil {
 		return err
 	}
-	if _, err := cat.ResolveTarget(s.cfg.Advisories.Target); err != nil {
+	if _, err := tracker.NewCatalog(rels, nil, nil, nil).ResolveTarget(s.cfg.Advisories.Target); err != nil {
 		return fmt.Errorf("%s: advisories.target: %w", s.cfg.File, err)
 	}
 	return nil
